@@ -1,0 +1,194 @@
+//! The payment state machine, as pure transition functions.
+//!
+//! ```text
+//! processing ──acquirer approved──► approved
+//!     │  └──────acquirer declined─► declined
+//!     │  └──customer cancelled────► cancelled
+//!     ▼
+//!  pending ──approved / declined / cancelled / expired──► final
+//! ```
+//! A payment is `processing` from the moment it is recorded until the acquirer's first answer;
+//! `pending` while the customer still has to act (PIN entry, scanning a QR) or the acquirer's
+//! answer was unknown. Only an explicit acquirer result, a customer action or expiry ends it.
+
+use crate::DeclineReason;
+
+/// How the customer pays in person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentFlow {
+    /// The till scans a code the customer shows in the wallet app.
+    CustomerPresented,
+    /// The till shows a QR code that the customer scans with the wallet app.
+    MerchantPresented,
+}
+
+impl PaymentFlow {
+    /// Stable storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentFlow::CustomerPresented => "customer_presented",
+            PaymentFlow::MerchantPresented => "merchant_presented",
+        }
+    }
+
+    /// The inverse of [`PaymentFlow::as_str`].
+    pub fn from_str_opt(name: &str) -> Option<PaymentFlow> {
+        [PaymentFlow::CustomerPresented, PaymentFlow::MerchantPresented]
+            .into_iter()
+            .find(|flow| flow.as_str() == name)
+    }
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentState {
+    /// Recorded; the acquirer has not answered yet.
+    Processing,
+    /// Waiting for the customer or for an acquirer result that was not known at once.
+    Pending,
+    /// Paid.
+    Approved,
+    /// Refused by the acquirer or wallet.
+    Declined,
+    /// Cancelled by the customer.
+    Cancelled,
+    /// Not completed in time and closed.
+    Expired,
+}
+
+/// Something that happened to a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentEvent {
+    /// The acquirer needs more time or the customer's action (PIN, QR scan).
+    AcquirerPending,
+    /// The acquirer reports the payment paid.
+    AcquirerApproved,
+    /// The acquirer reports the payment refused.
+    AcquirerDeclined(DeclineReason),
+    /// The customer cancelled.
+    CustomerCancelled,
+    /// The payment's time ran out and it was closed at the acquirer.
+    Expired,
+}
+
+/// A transition the state machine does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("payment in state {from:?} cannot take event {event:?}")]
+pub struct TransitionError {
+    /// The state the payment was in.
+    pub from: PaymentState,
+    /// The event that does not apply.
+    pub event: PaymentEvent,
+}
+
+impl PaymentState {
+    /// Every state, for exhaustive tables and tests.
+    pub const ALL: [PaymentState; 6] = [
+        PaymentState::Processing,
+        PaymentState::Pending,
+        PaymentState::Approved,
+        PaymentState::Declined,
+        PaymentState::Cancelled,
+        PaymentState::Expired,
+    ];
+
+    /// True once nothing can change the payment's outcome any more.
+    pub fn is_final(self) -> bool {
+        match self {
+            PaymentState::Processing | PaymentState::Pending => false,
+            PaymentState::Approved
+            | PaymentState::Declined
+            | PaymentState::Cancelled
+            | PaymentState::Expired => true,
+        }
+    }
+
+    /// The state after `event`, or an error if the event does not apply.
+    pub fn apply(self, event: PaymentEvent) -> Result<PaymentState, TransitionError> {
+        let refused = Err(TransitionError { from: self, event });
+        match self {
+            PaymentState::Processing => Ok(match event {
+                PaymentEvent::AcquirerPending => PaymentState::Pending,
+                PaymentEvent::AcquirerApproved => PaymentState::Approved,
+                PaymentEvent::AcquirerDeclined(_) => PaymentState::Declined,
+                PaymentEvent::CustomerCancelled => PaymentState::Cancelled,
+                PaymentEvent::Expired => PaymentState::Expired,
+            }),
+            PaymentState::Pending => match event {
+                PaymentEvent::AcquirerPending => refused,
+                PaymentEvent::AcquirerApproved => Ok(PaymentState::Approved),
+                PaymentEvent::AcquirerDeclined(_) => Ok(PaymentState::Declined),
+                PaymentEvent::CustomerCancelled => Ok(PaymentState::Cancelled),
+                PaymentEvent::Expired => Ok(PaymentState::Expired),
+            },
+            PaymentState::Approved
+            | PaymentState::Declined
+            | PaymentState::Cancelled
+            | PaymentState::Expired => refused,
+        }
+    }
+
+    /// Stable storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Processing => "processing",
+            PaymentState::Pending => "pending",
+            PaymentState::Approved => "approved",
+            PaymentState::Declined => "declined",
+            PaymentState::Cancelled => "cancelled",
+            PaymentState::Expired => "expired",
+        }
+    }
+
+    /// The inverse of [`PaymentState::as_str`].
+    pub fn from_str_opt(name: &str) -> Option<PaymentState> {
+        PaymentState::ALL.into_iter().find(|state| state.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENTS: [PaymentEvent; 5] = [
+        PaymentEvent::AcquirerPending,
+        PaymentEvent::AcquirerApproved,
+        PaymentEvent::AcquirerDeclined(DeclineReason::Declined),
+        PaymentEvent::CustomerCancelled,
+        PaymentEvent::Expired,
+    ];
+
+    #[test]
+    fn final_states_never_change() {
+        for state in PaymentState::ALL.into_iter().filter(|s| s.is_final()) {
+            for event in EVENTS {
+                assert!(state.apply(event).is_err(), "{state:?} took {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn open_states_reach_every_outcome() {
+        assert_eq!(PaymentState::Processing.apply(PaymentEvent::AcquirerPending), Ok(PaymentState::Pending));
+        for from in [PaymentState::Processing, PaymentState::Pending] {
+            assert_eq!(from.apply(PaymentEvent::AcquirerApproved), Ok(PaymentState::Approved));
+            assert_eq!(
+                from.apply(PaymentEvent::AcquirerDeclined(DeclineReason::InsufficientFunds)),
+                Ok(PaymentState::Declined)
+            );
+            assert_eq!(from.apply(PaymentEvent::CustomerCancelled), Ok(PaymentState::Cancelled));
+            assert_eq!(from.apply(PaymentEvent::Expired), Ok(PaymentState::Expired));
+        }
+        assert!(PaymentState::Pending.apply(PaymentEvent::AcquirerPending).is_err());
+    }
+
+    #[test]
+    fn storage_names_round_trip() {
+        for state in PaymentState::ALL {
+            assert_eq!(PaymentState::from_str_opt(state.as_str()), Some(state));
+        }
+        for flow in [PaymentFlow::CustomerPresented, PaymentFlow::MerchantPresented] {
+            assert_eq!(PaymentFlow::from_str_opt(flow.as_str()), Some(flow));
+        }
+    }
+}
