@@ -1,1 +1,295 @@
-fn main() {}
+//! The `tidegate` command.
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret as _;
+use std::path::PathBuf;
+use tidegate_engine::{generate_secure_code, Engine, EngineError};
+use tidegate_server::Config;
+use tidegate_wire::oceanpayment::sign;
+
+/// Tidegate: a self-hosted payment gateway that speaks the Oceanpayment merchant API.
+#[derive(Parser)]
+#[command(name = "tidegate", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (sandbox mode with an embedded SQLite database by default).
+    Serve(ServeArgs),
+    /// Manage merchant accounts.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Manage terminals.
+    #[command(subcommand)]
+    Terminal(TerminalCommand),
+    /// Print the signValue of a request, for testing with curl.
+    #[command(subcommand)]
+    Sign(SignCommand),
+}
+
+/// Where the configuration and the database are.
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE", env = "TIDEGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL, e.g. sqlite:tidegate-data/tidegate.db [default: from config, else that].
+    #[arg(long, value_name = "URL", env = "TIDEGATE_DATABASE_URL")]
+    database: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on [default: from config, else 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR", env = "TIDEGATE_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant account with its first terminal; prints the terminal's secureCode once.
+    Add {
+        /// The merchant's display name.
+        #[arg(long)]
+        name: String,
+        /// Account number (6 digits); generated if omitted.
+        #[arg(long)]
+        account: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TerminalCommand {
+    /// Add a terminal to an account (created if new); prints its secureCode once.
+    Add {
+        /// The merchant account.
+        #[arg(long)]
+        account: String,
+        /// Terminal number; the account followed by the next free two-digit number if omitted.
+        #[arg(long)]
+        terminal: Option<String>,
+        /// The merchant's display name, used if the account is new.
+        #[arg(long, default_value = "")]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List terminals (never their secrets).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum SignCommand {
+    /// signValue of an in-person payment (POST /gateway/directservice/pay).
+    Pay {
+        /// Merchant account.
+        #[arg(long, default_value = "995149")]
+        account: String,
+        /// Terminal.
+        #[arg(long, default_value = "99514901")]
+        terminal: String,
+        /// order_number.
+        #[arg(long)]
+        order_number: String,
+        /// order_currency.
+        #[arg(long)]
+        currency: String,
+        /// order_amount, exactly as it will be sent.
+        #[arg(long)]
+        amount: String,
+        /// billing_firstName, if sent.
+        #[arg(long, default_value = "")]
+        first_name: String,
+        /// billing_lastName, if sent.
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// billing_email, if sent.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// The terminal's secureCode [default: the sandbox demo terminal's].
+        #[arg(long, env = "TIDEGATE_SECURE_CODE", default_value = "12345678", hide_env_values = true)]
+        secure_code: String,
+    },
+    /// signValue of arbitrary values, concatenated in the order given, secureCode last.
+    Raw {
+        /// The terminal's secureCode.
+        #[arg(long, env = "TIDEGATE_SECURE_CODE", hide_env_values = true)]
+        secure_code: String,
+        /// Field values in signing order.
+        values: Vec<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Merchant(MerchantCommand::Add { name, account, store }) => {
+            let engine = engine(&store).await?;
+            let account = match account {
+                Some(account) => account,
+                None => free_account(&engine).await?,
+            };
+            add_terminal(&engine, &account, None, &name).await
+        }
+        Command::Terminal(TerminalCommand::Add { account, terminal, name, store }) => {
+            let engine = engine(&store).await?;
+            add_terminal(&engine, &account, terminal, &name).await
+        }
+        Command::Terminal(TerminalCommand::List { store }) => {
+            let engine = engine(&store).await?;
+            for (account, terminal, name) in engine.list_terminals().await? {
+                println!("{account}\t{terminal}\t{name}");
+            }
+            Ok(())
+        }
+        Command::Sign(SignCommand::Pay {
+            account, terminal, order_number, currency, amount, first_name, last_name, email, secure_code,
+        }) => {
+            let parts = [&account, &terminal, &order_number, &currency, &amount, &first_name, &last_name, &email];
+            let parts: Vec<&str> = parts.iter().map(|s| s.as_str()).collect();
+            println!("{}", sign::sign(&parts, &secure_code).to_ascii_lowercase());
+            Ok(())
+        }
+        Command::Sign(SignCommand::Raw { secure_code, values }) => {
+            let parts: Vec<&str> = values.iter().map(String::as_str).collect();
+            println!("{}", sign::sign(&parts, &secure_code).to_ascii_lowercase());
+            Ok(())
+        }
+    }
+}
+
+fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(store.config.as_deref())?;
+    if let Some(database) = &store.database {
+        config.database_url.clone_from(database);
+    }
+    Ok(config)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = load_config(&args.store)?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let server = tidegate_server::start(config).await?;
+    // The first line on stdout names the bound address, so scripts using port 0 can find it.
+    println!("listening on http://{}", server.local_addr());
+    shutdown_signal().await;
+    tracing::info!("shutdown requested; finishing in-flight requests");
+    server.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+async fn engine(store: &StoreArgs) -> anyhow::Result<Engine> {
+    let config = load_config(store)?;
+    let (engine, _) = tidegate_server::open_engine(&config).await?;
+    Ok(engine)
+}
+
+async fn free_account(engine: &Engine) -> anyhow::Result<String> {
+    let taken: Vec<String> = engine.list_terminals().await?.into_iter().map(|(account, _, _)| account).collect();
+    for _ in 0..100 {
+        let mut bytes = [0_u8; 4];
+        getrandom::getrandom(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+        let account = format!("{}", 100_000 + u32::from_le_bytes(bytes) % 900_000);
+        if !taken.contains(&account) {
+            return Ok(account);
+        }
+    }
+    bail!("could not find a free account number; pass --account")
+}
+
+async fn add_terminal(engine: &Engine, account: &str, terminal: Option<String>, name: &str) -> anyhow::Result<()> {
+    if account.is_empty() || account.len() > 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("account must be 1 to 12 digits");
+    }
+    let terminal = match terminal {
+        Some(terminal) => terminal,
+        None => next_terminal(engine, account).await?,
+    };
+    if terminal.is_empty() || terminal.len() > 12 || !terminal.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("terminal must be 1 to 12 digits");
+    }
+    let secure_code = generate_secure_code().context("no randomness available")?;
+    match engine.add_terminal(account, &terminal, name, &secure_code).await {
+        Ok(()) => {}
+        Err(EngineError::TerminalExists) => bail!("terminal {account}/{terminal} exists already"),
+        Err(error) => return Err(error.into()),
+    }
+    println!("account:    {account}");
+    println!("terminal:   {terminal}");
+    println!("secureCode: {}", secure_code.expose_secret());
+    eprintln!("The secureCode is shown only this once and stored encrypted; keep it now.");
+    Ok(())
+}
+
+async fn next_terminal(engine: &Engine, account: &str) -> anyhow::Result<String> {
+    let existing: Vec<String> = engine
+        .list_terminals()
+        .await?
+        .into_iter()
+        .filter(|(owner, _, _)| owner == account)
+        .map(|(_, terminal, _)| terminal)
+        .collect();
+    (1..100)
+        .map(|n| format!("{account}{n:02}"))
+        .find(|candidate| !existing.contains(candidate))
+        .context("the account has 99 terminals; pass --terminal")
+}

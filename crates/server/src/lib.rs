@@ -1,1 +1,39 @@
-//! placeholder
+//! Tidegate's HTTP server: each dialect's routes, the sandbox controls and health, over one
+//! [`Engine`](tidegate_engine::Engine).
+//!
+//! [`start`] opens the store, prepares the engine, binds the listener and returns a handle
+//! that tests and the binary use alike.
+
+pub mod config;
+mod health;
+mod oceanpayment;
+mod sandbox;
+mod startup;
+
+pub use config::{Config, ConfigError, Mode};
+pub use startup::{start, open_engine, RunningServer, StartError};
+
+use axum::Router;
+use std::sync::Arc;
+use tidegate_acquirers::sandbox::SandboxAcquirer;
+use tidegate_engine::Engine;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) engine: Engine,
+    /// Present in sandbox mode only; the sandbox routes play the customer through it.
+    pub(crate) sandbox: Option<Arc<SandboxAcquirer>>,
+    pub(crate) max_body_bytes: usize,
+}
+
+/// The router with every route of this gateway.
+pub(crate) fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .merge(health::routes())
+        .merge(oceanpayment::routes());
+    if state.sandbox.is_some() {
+        router = router.merge(sandbox::routes());
+    }
+    router.with_state(state)
+}

@@ -1,0 +1,11 @@
+//! Integration tests: a real gateway on port 0 with a temporary database, driven over HTTP the
+//! way a till drives it.
+
+mod harness;
+
+mod customer_presented;
+mod merchant_presented;
+mod idempotency;
+mod validation;
+mod transport;
+mod restart;

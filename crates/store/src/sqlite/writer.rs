@@ -1,0 +1,285 @@
+//! The single writer: one thread, one write connection, and group commit.
+//!
+//! Callers queue jobs; the thread takes everything queued (up to [`MAX_BATCH`]) into one
+//! `BEGIN IMMEDIATE … COMMIT`, so one fsync covers the whole batch. Each job runs inside its
+//! own savepoint, so a job that fails leaves no trace and does not disturb the others. Answers
+//! are held until the commit is durable; if it fails, every job of the batch is told so.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::connection::{self, ConnectionSettings};
+use super::error::Context as _;
+use super::{payments, terminals};
+use crate::{
+    NewPayment, NewTerminal, PaymentRecord, Reservation, StateChange, StoreError, TerminalRecord,
+};
+
+/// The most jobs one transaction takes; bounds how long the last of them waits for the first.
+const MAX_BATCH: usize = 512;
+
+/// Jobs that may wait for the writer before submitters wait for room (back-pressure).
+const QUEUE_CAPACITY: usize = 4 * MAX_BATCH;
+
+/// Where a job's result goes once its batch has committed.
+pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// One write (or a question only the write connection can answer), with its reply channel.
+pub(super) enum Job {
+    /// A trivial query, proving the writer and the database answer.
+    Ping { reply: Reply<()> },
+    /// The pragmas of the write connection.
+    Settings { reply: Reply<ConnectionSettings> },
+    /// [`crate::Store::reserve_payment`].
+    Reserve { payment: Box<NewPayment>, duplicate_since_ms: i64, reply: Reply<Reservation> },
+    /// [`crate::Store::apply_change`].
+    Apply { change: StateChange, reply: Reply<PaymentRecord> },
+    /// [`crate::Store::add_terminal`].
+    AddTerminal { terminal: NewTerminal, reply: Reply<TerminalRecord> },
+}
+
+impl Job {
+    /// Runs the job on `connection` and holds its result for delivery after the commit.
+    fn run(self, connection: &Connection) -> Box<dyn Held> {
+        match self {
+            Job::Ping { reply } => hold(reply, ping(connection)),
+            Job::Settings { reply } => hold(reply, connection::settings(connection)),
+            Job::Reserve { payment, duplicate_since_ms, reply } => {
+                hold(reply, payments::reserve(connection, *payment, duplicate_since_ms))
+            }
+            Job::Apply { change, reply } => hold(reply, payments::apply(connection, &change)),
+            Job::AddTerminal { terminal, reply } => {
+                hold(reply, terminals::add(connection, &terminal))
+            }
+        }
+    }
+
+    /// Answers without running: the batch failed before the job's turn came.
+    fn refuse(self, message: &str) {
+        let error = || StoreError::Unavailable(message.to_owned());
+        // A caller that stopped waiting has nobody left to tell.
+        match self {
+            Job::Ping { reply } => drop(reply.send(Err(error()))),
+            Job::Settings { reply } => drop(reply.send(Err(error()))),
+            Job::Reserve { reply, .. } => drop(reply.send(Err(error()))),
+            Job::Apply { reply, .. } => drop(reply.send(Err(error()))),
+            Job::AddTerminal { reply, .. } => drop(reply.send(Err(error()))),
+        }
+    }
+}
+
+/// A job's result waiting for its batch's commit.
+trait Held {
+    /// True if the job's writes should be kept.
+    fn succeeded(&self) -> bool;
+    /// Sends the result, or `Unavailable(message)` if the batch did not commit.
+    fn deliver(self: Box<Self>, batch_failure: Option<&str>);
+}
+
+/// A result and the channel it goes to.
+struct Answer<T> {
+    /// The caller's end.
+    reply: Reply<T>,
+    /// What the job produced.
+    result: Result<T, StoreError>,
+}
+
+impl<T> Held for Answer<T> {
+    fn succeeded(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    fn deliver(self: Box<Self>, batch_failure: Option<&str>) {
+        let result = match batch_failure {
+            None => self.result,
+            Some(message) => Err(StoreError::Unavailable(message.to_owned())),
+        };
+        // A caller that stopped waiting has nobody left to tell; the write stands regardless.
+        drop(self.reply.send(result));
+    }
+}
+
+/// Boxes a result for delivery after the commit.
+fn hold<T: 'static>(reply: Reply<T>, result: Result<T, StoreError>) -> Box<dyn Held> {
+    Box::new(Answer { reply, result })
+}
+
+/// Proves the connection answers.
+fn ping(connection: &Connection) -> Result<(), StoreError> {
+    connection
+        .prepare_cached("SELECT 1")
+        .and_then(|mut statement| statement.query_row([], |_| Ok(())))
+        .context("pinging the database")
+}
+
+/// How much group commit has batched so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteStats {
+    /// Transactions the writer has started (committed or not).
+    pub batches: u64,
+    /// Jobs those transactions carried.
+    pub jobs: u64,
+    /// The most jobs one transaction carried.
+    pub largest_batch: u64,
+}
+
+/// The counters behind [`WriteStats`], shared with the writer thread.
+#[derive(Default)]
+struct Counters {
+    /// See [`WriteStats::batches`].
+    batches: AtomicU64,
+    /// See [`WriteStats::jobs`].
+    jobs: AtomicU64,
+    /// See [`WriteStats::largest_batch`].
+    largest_batch: AtomicU64,
+}
+
+/// The handle to the writer thread: submits jobs, and stops the thread when dropped.
+pub(super) struct Writer {
+    /// `None` only while dropping: closing the channel is what tells the thread to stop.
+    sender: Option<mpsc::Sender<Job>>,
+    /// `None` only once joined.
+    thread: Option<JoinHandle<()>>,
+    /// Batching statistics.
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    /// Moves `connection` to a new writer thread.
+    pub(super) fn start(connection: Connection) -> Result<Writer, StoreError> {
+        let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let counters = Arc::new(Counters::default());
+        let thread_counters = Arc::clone(&counters);
+        let thread = std::thread::Builder::new()
+            .name("tidegate-sqlite-writer".to_owned())
+            .spawn(move || write_loop(&connection, receiver, &thread_counters))
+            .map_err(|error| {
+                StoreError::Unavailable(format!("starting the database writer: {error}"))
+            })?;
+        Ok(Writer { sender: Some(sender), thread: Some(thread), counters })
+    }
+
+    /// Queues a job built around its reply channel and waits for the committed result.
+    ///
+    /// If the caller stops waiting after the job was queued, the job still runs and commits.
+    pub(super) async fn submit<T>(
+        &self,
+        job: impl FnOnce(Reply<T>) -> Job,
+    ) -> Result<T, StoreError> {
+        let stopped = || StoreError::Unavailable("the database writer has stopped".to_owned());
+        let sender = self.sender.as_ref().ok_or_else(stopped)?;
+        let (reply, answer) = oneshot::channel();
+        sender.send(job(reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Batching statistics so far.
+    pub(super) fn stats(&self) -> WriteStats {
+        WriteStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            jobs: self.counters.jobs.load(Ordering::Relaxed),
+            largest_batch: self.counters.largest_batch.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the channel lets the thread finish what is queued and then return.
+        self.sender = None;
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the database writer thread panicked");
+            }
+        }
+    }
+}
+
+/// The writer thread: batches until every sender is gone.
+fn write_loop(connection: &Connection, mut receiver: mpsc::Receiver<Job>, counters: &Counters) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Blocks for the first job, then takes whatever else is already queued.
+    while receiver.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+        let size = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+        // Counted before the answers go out, so a caller holding one sees its batch counted.
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters.jobs.fetch_add(size, Ordering::Relaxed);
+        counters.largest_batch.fetch_max(size, Ordering::Relaxed);
+        run_batch(connection, &mut batch);
+        tracing::trace!(size, "write batch done");
+    }
+    tracing::debug!("database writer stopped");
+}
+
+/// Runs every job of `batch` in one transaction and delivers the results after the commit.
+fn run_batch(connection: &Connection, batch: &mut Vec<Job>) {
+    let mut jobs = batch.drain(..);
+    let mut held = Vec::with_capacity(jobs.len());
+    let outcome = run_jobs(connection, &mut jobs, &mut held)
+        .and_then(|()| control(connection, "COMMIT", "committing a batch"));
+    match outcome {
+        Ok(()) => {
+            for answer in held {
+                answer.deliver(None);
+            }
+        }
+        Err(message) => {
+            tracing::error!(%message, jobs = held.len() + jobs.len(), "write batch failed");
+            // A failed COMMIT can leave the transaction open (SQLITE_BUSY); SQLite ends it
+            // itself after I/O errors, and then there is nothing to roll back.
+            if !connection.is_autocommit() {
+                if let Err(rollback) = control(connection, "ROLLBACK", "rolling back a batch") {
+                    tracing::error!(message = %rollback, "write batch rollback failed");
+                }
+            }
+            for answer in held {
+                answer.deliver(Some(&message));
+            }
+            for job in jobs {
+                job.refuse(&message);
+            }
+        }
+    }
+}
+
+/// Opens the batch's transaction and runs each job in its own savepoint. On `Err` the batch
+/// must be abandoned: jobs left in `jobs` never ran.
+fn run_jobs(
+    connection: &Connection,
+    jobs: &mut impl Iterator<Item = Job>,
+    held: &mut Vec<Box<dyn Held>>,
+) -> Result<(), String> {
+    control(connection, "BEGIN IMMEDIATE", "starting a batch")?;
+    for job in jobs.by_ref() {
+        if let Err(message) = control(connection, "SAVEPOINT job", "starting a job") {
+            job.refuse(&message);
+            return Err(message);
+        }
+        let answer = job.run(connection);
+        let keep = answer.succeeded();
+        held.push(answer);
+        // Some failures (I/O error, disk full) make SQLite roll back the whole transaction;
+        // going on would run the remaining jobs outside any transaction.
+        if connection.is_autocommit() {
+            return Err("the database abandoned the batch's transaction".to_owned());
+        }
+        if !keep {
+            control(connection, "ROLLBACK TO job", "undoing a failed job")?;
+        }
+        control(connection, "RELEASE job", "finishing a job")?;
+    }
+    Ok(())
+}
+
+/// Runs a transaction-control statement.
+fn control(connection: &Connection, sql: &str, doing: &str) -> Result<(), String> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(drop)
+        .map_err(|error| format!("{doing}: {error}"))
+}
