@@ -21,7 +21,7 @@
 use crate::{AcquirerError, AcquirerOutcome, AcquirerPayment, CloseOutcome};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tidegate_core::{DeclineReason, PaymentFlow, Wallet};
@@ -102,7 +102,7 @@ pub enum CustomerActionError {
 pub struct SandboxAcquirer {
     config: SandboxConfig,
     qr_orders: Mutex<HashMap<String, QrState>>,
-    closed_codes: Mutex<HashMap<String, ()>>,
+    closed_codes: Mutex<HashSet<String>>,
 }
 
 impl SandboxAcquirer {
@@ -144,17 +144,17 @@ impl SandboxAcquirer {
         let acquirer_ref = sandbox_ref(payment.payment_id);
         let elapsed = elapsed_since(payment.created_at_ms);
         match Scenario::for_code(code) {
-            Scenario::Approve => Ok(AcquirerOutcome::Approved { acquirer_ref }),
             Scenario::Decline(reason) => {
                 Ok(AcquirerOutcome::Declined { reason, acquirer_ref: Some(acquirer_ref) })
             }
             Scenario::PinThenApprove | Scenario::PinThenCancel if elapsed < self.config.pin_delay => {
                 Ok(AcquirerOutcome::AwaitingCustomer { acquirer_ref, qr_payload: None })
             }
-            Scenario::PinThenApprove => Ok(AcquirerOutcome::Approved { acquirer_ref }),
             Scenario::PinThenCancel => Ok(AcquirerOutcome::Cancelled { acquirer_ref }),
             Scenario::Timeout if elapsed < self.config.unknown_resolves_after => Err(AcquirerError::Timeout),
-            Scenario::Timeout => Ok(AcquirerOutcome::Approved { acquirer_ref }),
+            Scenario::Approve | Scenario::PinThenApprove | Scenario::Timeout => {
+                Ok(AcquirerOutcome::Approved { acquirer_ref })
+            }
         }
     }
 
@@ -191,7 +191,7 @@ impl crate::Acquirer for SandboxAcquirer {
         self.simulate_latency().await;
         match payment.flow {
             PaymentFlow::CustomerPresented => {
-                if lock(&self.closed_codes).contains_key(payment.payment_id) {
+                if lock(&self.closed_codes).contains(payment.payment_id) {
                     return Ok(AcquirerOutcome::Declined {
                         reason: DeclineReason::Expired,
                         acquirer_ref: Some(sandbox_ref(payment.payment_id)),
@@ -214,7 +214,7 @@ impl crate::Acquirer for SandboxAcquirer {
                     | AcquirerOutcome::AwaitingCustomer { .. },
                 )
                 | Err(AcquirerError::Timeout | AcquirerError::Unavailable(_)) => {
-                    lock(&self.closed_codes).insert(payment.payment_id.to_owned(), ());
+                    lock(&self.closed_codes).insert(payment.payment_id.to_owned());
                     Ok(CloseOutcome::Closed)
                 }
             },
@@ -275,7 +275,7 @@ mod tests {
     use super::*;
     use crate::Acquirer;
 
-    fn payment<'a>(code: Option<&'a str>, flow: PaymentFlow, created_at_ms: i64) -> AcquirerPayment<'a> {
+    fn payment(code: Option<&str>, flow: PaymentFlow, created_at_ms: i64) -> AcquirerPayment<'_> {
         AcquirerPayment {
             payment_id: "261123190000000000001",
             wallet: Wallet::WeChatPay,
@@ -289,7 +289,7 @@ mod tests {
     }
 
     fn now_ms() -> i64 {
-        i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)).unwrap_or(0)
+        i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())).unwrap_or(0)
     }
 
     #[test]

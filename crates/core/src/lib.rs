@@ -15,5 +15,5 @@ pub use currency::Currency;
 pub use error::{DeclineReason, ErrorKind, Field, GatewayError};
 pub use ids::PaymentId;
 pub use money::{AmountError, Money};
-pub use payment::{PaymentEvent, PaymentFlow, PaymentState, TransitionError};
+pub use payment::{PaymentEvent, PaymentFlow, PaymentState, Presentment, TransitionError};
 pub use wallet::{AuthCode, AuthCodeError, Wallet};

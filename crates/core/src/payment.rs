@@ -11,7 +11,7 @@
 //! `pending` while the customer still has to act (PIN entry, scanning a QR) or the acquirer's
 //! answer was unknown. Only an explicit acquirer result, a customer action or expiry ends it.
 
-use crate::DeclineReason;
+use crate::{AuthCode, DeclineReason, Wallet};
 
 /// How the customer pays in person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +36,33 @@ impl PaymentFlow {
         [PaymentFlow::CustomerPresented, PaymentFlow::MerchantPresented]
             .into_iter()
             .find(|flow| flow.as_str() == name)
+    }
+}
+
+/// How the customer pays in person, with what the till captured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presentment {
+    /// The till scanned this code from the customer's wallet app.
+    CustomerPresented(AuthCode),
+    /// The till shows a QR code for the customer to scan with this wallet.
+    MerchantPresented(Wallet),
+}
+
+impl Presentment {
+    /// The flow this presentment follows.
+    pub fn flow(&self) -> PaymentFlow {
+        match self {
+            Presentment::CustomerPresented(_) => PaymentFlow::CustomerPresented,
+            Presentment::MerchantPresented(_) => PaymentFlow::MerchantPresented,
+        }
+    }
+
+    /// The wallet that pays.
+    pub fn wallet(&self) -> Wallet {
+        match self {
+            Presentment::CustomerPresented(code) => code.wallet(),
+            Presentment::MerchantPresented(wallet) => *wallet,
+        }
     }
 }
 

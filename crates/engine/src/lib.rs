@@ -14,7 +14,7 @@ mod terminals;
 
 pub use clock::now_ms;
 pub use error::EngineError;
-pub use pay::{PayCommand, Presentment};
+pub use pay::PayCommand;
 pub use secrets::{generate_secure_code, SecretSealer};
 
 use clock::IdGenerator;

@@ -3,17 +3,8 @@
 use crate::{now_ms, Engine, EngineError};
 use std::time::Duration;
 use tidegate_acquirers::{AcquirerError, AcquirerOutcome, AcquirerPayment};
-use tidegate_core::{AuthCode, Money, PaymentEvent, PaymentFlow, PaymentState, Wallet};
+use tidegate_core::{AuthCode, Money, PaymentEvent, PaymentFlow, PaymentState, Presentment, Wallet};
 use tidegate_store::{NewPayment, PaymentRecord, Reservation, StateChange};
-
-/// How the customer pays in person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presentment {
-    /// The till scanned this code from the customer's wallet.
-    CustomerPresented(AuthCode),
-    /// The till shows a QR code of this wallet for the customer to scan.
-    MerchantPresented(Wallet),
-}
 
 /// A validated, authenticated request to pay.
 #[derive(Debug, Clone)]

@@ -100,13 +100,13 @@ mod tests {
     #[test]
     fn sealed_secrets_open_only_with_the_same_key_and_context() {
         let sealer = SecretSealer::from_hex(&SecretSealer::generate_key_hex().expect("key")).expect("valid key");
-        let sealed = sealer.seal("12345678", "995149/99514901").expect("seal");
-        assert!(!sealed.windows(8).any(|w| w == b"12345678"));
-        let opened = sealer.open(&sealed, "995149/99514901").expect("open");
+        let ciphertext = sealer.seal("12345678", "995149/99514901").expect("seal");
+        assert!(!ciphertext.windows(8).any(|w| w == b"12345678"));
+        let opened = sealer.open(&ciphertext, "995149/99514901").expect("open");
         assert_eq!(opened.expose_secret(), "12345678");
-        assert_eq!(sealer.open(&sealed, "995149/99514902").err(), Some(SealError::Unreadable));
+        assert_eq!(sealer.open(&ciphertext, "995149/99514902").err(), Some(SealError::Unreadable));
         let other = SecretSealer::from_hex(&SecretSealer::generate_key_hex().expect("key")).expect("valid key");
-        assert_eq!(other.open(&sealed, "995149/99514901").err(), Some(SealError::Unreadable));
+        assert_eq!(other.open(&ciphertext, "995149/99514901").err(), Some(SealError::Unreadable));
     }
 
     #[test]

@@ -17,11 +17,11 @@ use axum::Router;
 use secrecy::ExposeSecret;
 use std::time::Instant;
 use tidegate_core::{ErrorKind, GatewayError, PaymentState, Wallet};
-use tidegate_engine::{EngineError, PayCommand, Presentment};
+use tidegate_engine::{EngineError, PayCommand};
 use tidegate_store::PaymentRecord;
 use tidegate_wire::oceanpayment::codes;
 use tidegate_wire::oceanpayment::sign::{self, PAY_REQUEST_FIELDS};
-use tidegate_wire::oceanpayment::{request_fingerprint, Credentials, Form, PayIntent, PayRequest, PaymentReply};
+use tidegate_wire::oceanpayment::{request_fingerprint, Credentials, Form, PayRequest, PaymentReply};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/gateway/directservice/pay", post(direct_service_pay))
@@ -109,10 +109,7 @@ fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
         amount: request.amount,
         amount_text: request.amount_text,
         order_notes: request.order_notes,
-        presentment: match request.intent {
-            PayIntent::CustomerPresented(code) => Presentment::CustomerPresented(code),
-            PayIntent::MerchantPresented(wallet) => Presentment::MerchantPresented(wallet),
-        },
+        presentment: request.presentment,
         notice_url: request.notice_url,
         fingerprint,
         dialect: "oceanpayment",

@@ -542,3 +542,22 @@ async fn an_unknown_name_in_the_database_is_reported_not_guessed() {
         other => panic!("expected Unavailable, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_cannot_start_fails_whole_and_the_writer_carries_on() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    // Another process holding the write lock past the busy timeout (5 s).
+    let blocker = inspect(&db_path(&dir));
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let id = "260101000000000000001";
+    match store.reserve_payment(payment(id, "ORDER-1", "fp-a"), 0).await {
+        Err(StoreError::Unavailable(message)) => assert!(message.contains("locked"), "{message}"),
+        Ok(reservation) => panic!("reserved while locked out: {reservation:?}"),
+        Err(other) => panic!("expected Unavailable, got {other:?}"),
+    }
+    blocker.execute_batch("ROLLBACK").unwrap();
+
+    assert_eq!(store.payment(id).await.unwrap(), None);
+    created(&store, payment(id, "ORDER-1", "fp-a")).await;
+}

@@ -147,7 +147,7 @@ impl PayForm {
     /// Sets (or adds) a field.
     pub fn set(mut self, name: &str, value: &str) -> PayForm {
         match self.fields.iter_mut().find(|(k, _)| k == name) {
-            Some(field) => field.1 = value.to_owned(),
+            Some(field) => value.clone_into(&mut field.1),
             None => self.fields.push((name.to_owned(), value.to_owned())),
         }
         self
@@ -161,7 +161,7 @@ impl PayForm {
 
     /// Signs with another secureCode.
     pub fn secure_code(mut self, secure_code: &str) -> PayForm {
-        self.secure_code = secure_code.to_owned();
+        secure_code.clone_into(&mut self.secure_code);
         self
     }
 
@@ -230,7 +230,7 @@ impl Reply {
                     depth -= 1;
                 }
                 Event::Eof => break,
-                _ => {}
+                Event::Empty(_) | Event::CData(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
             }
         }
         Reply { status, body: body.to_owned(), fields }

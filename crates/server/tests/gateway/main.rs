@@ -1,6 +1,8 @@
 //! Integration tests: a real gateway on port 0 with a temporary database, driven over HTTP the
 //! way a till drives it.
 
+#![allow(clippy::format_collect, clippy::field_reassign_with_default, clippy::type_complexity)]
+
 mod harness;
 
 mod customer_presented;

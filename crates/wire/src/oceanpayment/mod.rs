@@ -16,7 +16,7 @@ pub use codes::{
     APPROVED, AWAITING_CUSTOMER, RESULT_UNKNOWN,
 };
 pub use form::Form;
-pub use pay::{request_fingerprint, Credentials, PayIntent, PayRequest};
+pub use pay::{request_fingerprint, Credentials, PayRequest};
 pub use reply::PaymentReply;
 pub use sign::{
     sign, verify, BUSINESS_ORDERS_LIST_FIELDS, CARD_BINDING_FIELDS, CUSTOMS_FIELDS,

@@ -34,7 +34,7 @@ use crate::oceanpayment::codes::methods_name;
 use crate::oceanpayment::form::Form;
 use sha2::{Digest, Sha256};
 use tidegate_core::{
-    AmountError, AuthCode, AuthCodeError, Currency, ErrorKind, Field, GatewayError, Money, Wallet,
+    AmountError, AuthCode, AuthCodeError, Currency, ErrorKind, Field, GatewayError, Money, Presentment, Wallet,
 };
 
 const ACCOUNT: &str = "account";
@@ -124,15 +124,6 @@ impl Credentials {
     }
 }
 
-/// How the customer pays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PayIntent {
-    /// The till scanned this code from the customer's wallet app.
-    CustomerPresented(AuthCode),
-    /// The till will show a QR code for the customer to scan with this wallet.
-    MerchantPresented(Wallet),
-}
-
 /// A validated in-person pay request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayRequest {
@@ -149,7 +140,7 @@ pub struct PayRequest {
     /// Free text echoed in replies and notices; empty when absent.
     pub order_notes: String,
     /// Customer- or merchant-presented, with the wallet.
-    pub intent: PayIntent,
+    pub presentment: Presentment,
     /// Where to send notices; `None` when absent or empty (then no notices are sent).
     pub notice_url: Option<String>,
     /// `billing_firstName` as sent; empty when absent.
@@ -169,7 +160,7 @@ impl PayRequest {
         let order_number = order_number(form)?;
         let (amount, amount_text) = amount(form)?;
         let order_notes = free_text(form, ORDER_NOTES, Field::OrderNotes, 500)?;
-        let intent = intent(form)?;
+        let presentment = presentment(form)?;
         check_billing(form)?;
         let notice_url = notice_url(form)?;
         let device_id = free_text(form, DEVICE_ID, Field::Other, 64)?;
@@ -181,7 +172,7 @@ impl PayRequest {
             amount,
             amount_text: amount_text.to_owned(),
             order_notes: order_notes.to_owned(),
-            intent,
+            presentment,
             notice_url: notice_url.map(str::to_owned),
             billing_first_name: form.value("billing_firstName").to_owned(),
             billing_last_name: form.value("billing_lastName").to_owned(),
@@ -304,7 +295,7 @@ fn fraction_digits(amount: &str) -> usize {
         .map_or(0, |(_, fraction)| fraction.len())
 }
 
-fn intent(form: &Form) -> Result<PayIntent, GatewayError> {
+fn presentment(form: &Form) -> Result<Presentment, GatewayError> {
     let methods = form.value(METHODS);
     if exceeds(methods, 50) {
         return Err(GatewayError::at(
@@ -328,7 +319,7 @@ fn intent(form: &Form) -> Result<PayIntent, GatewayError> {
         ));
     }
     let parsed = match (requested, code.is_empty()) {
-        (Some(wallet), true) => return Ok(PayIntent::MerchantPresented(wallet)),
+        (Some(wallet), true) => return Ok(Presentment::MerchantPresented(wallet)),
         (None, true) => {
             return Err(GatewayError::at(
                 ErrorKind::MissingField(Field::PaymentCode),
@@ -338,7 +329,7 @@ fn intent(form: &Form) -> Result<PayIntent, GatewayError> {
         (None, false) => AuthCode::parse(code),
         (Some(wallet), false) => AuthCode::parse_for(code, wallet),
     };
-    parsed.map(PayIntent::CustomerPresented).map_err(|error| {
+    parsed.map(Presentment::CustomerPresented).map_err(|error| {
         let kind = match error {
             AuthCodeError::Unrecognised => ErrorKind::UnrecognisedPaymentCode,
             AuthCodeError::WrongWallet { .. } => ErrorKind::PaymentCodeWalletMismatch,
@@ -552,8 +543,8 @@ mod tests {
         assert_eq!(request.amount.currency().code(), "CNY");
         assert_eq!(request.amount_text, "90.00");
         assert_eq!(request.order_notes, "table 4");
-        let PayIntent::CustomerPresented(code) = &request.intent else {
-            panic!("expected a scanned code, got {:?}", request.intent);
+        let Presentment::CustomerPresented(code) = &request.presentment else {
+            panic!("expected a scanned code, got {:?}", request.presentment);
         };
         assert_eq!(
             (code.wallet(), code.expose()),
@@ -571,7 +562,7 @@ mod tests {
     fn recognises_the_wallet_from_the_code_alone() {
         let request = accepted(&with("pay_accountNumber", ALIPAY_CODE));
         assert!(
-            matches!(request.intent, PayIntent::CustomerPresented(ref code) if code.wallet() == Wallet::Alipay)
+            matches!(request.presentment, Presentment::CustomerPresented(ref code) if code.wallet() == Wallet::Alipay)
         );
     }
 
@@ -582,7 +573,7 @@ mod tests {
             ("pay_accountNumber", ALIPAY_CODE),
         ]));
         assert!(
-            matches!(request.intent, PayIntent::CustomerPresented(ref code) if code.wallet() == Wallet::Alipay)
+            matches!(request.presentment, Presentment::CustomerPresented(ref code) if code.wallet() == Wallet::Alipay)
         );
     }
 
@@ -593,16 +584,16 @@ mod tests {
             ("pay_accountNumber", ""),
         ]));
         assert_eq!(
-            request.intent,
-            PayIntent::MerchantPresented(Wallet::WeChatPay)
+            request.presentment,
+            Presentment::MerchantPresented(Wallet::WeChatPay)
         );
         let mut fields = valid_fields();
         fields.retain(|(name, _)| name != "pay_accountNumber");
         fields.retain(|(name, _)| name != "methods");
         fields.push(("methods".into(), "Alipay_Offline".into()));
         assert_eq!(
-            accepted(&encode(&fields)).intent,
-            PayIntent::MerchantPresented(Wallet::Alipay)
+            accepted(&encode(&fields)).presentment,
+            Presentment::MerchantPresented(Wallet::Alipay)
         );
     }
 
