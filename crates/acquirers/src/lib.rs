@@ -83,6 +83,30 @@ pub enum CloseOutcome {
     },
 }
 
+/// A refund the acquirer is asked to make.
+#[derive(Debug, Clone, Copy)]
+pub struct AcquirerRefund<'a> {
+    /// Tidegate's refund id: the refund reference sent to the acquirer.
+    pub refund_id: &'a str,
+    /// Amount in the payment's minor units.
+    pub amount_minor: i64,
+}
+
+/// The acquirer's verdict on a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    /// The customer was refunded.
+    Succeeded {
+        /// The acquirer's reference.
+        acquirer_ref: String,
+    },
+    /// The acquirer refused the refund.
+    Failed {
+        /// Why.
+        reason: DeclineReason,
+    },
+}
+
 /// A payment network connector.
 #[async_trait]
 pub trait Acquirer: Send + Sync + 'static {
@@ -103,4 +127,22 @@ pub trait Acquirer: Send + Sync + 'static {
 
     /// Closes an unfinished payment so that it can no longer succeed.
     async fn close(&self, payment: AcquirerPayment<'_>) -> Result<CloseOutcome, AcquirerError>;
+
+    /// Reverses a paid payment in full (a same-day cancellation, not a refund).
+    async fn reverse(&self, payment: AcquirerPayment<'_>) -> Result<(), AcquirerError>;
+
+    /// Refunds part or all of a paid payment. Calling again with the same refund id must not
+    /// refund twice.
+    async fn refund(
+        &self,
+        payment: AcquirerPayment<'_>,
+        refund: AcquirerRefund<'_>,
+    ) -> Result<RefundOutcome, AcquirerError>;
+
+    /// Asks where a refund stands (after a crash or an unanswered refund call).
+    async fn query_refund(
+        &self,
+        payment: AcquirerPayment<'_>,
+        refund: AcquirerRefund<'_>,
+    ) -> Result<RefundOutcome, AcquirerError>;
 }

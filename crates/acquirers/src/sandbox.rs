@@ -12,13 +12,16 @@
 //! | `9000` | acquirer timeout: result unknown, approved when queried after `unknown_resolves_after` |
 //! | anything else (e.g. `0000`) | approved |
 //!
+//! Refunds succeed, except amounts whose minor units end in `51` (e.g. `0.51`, `3.51` CNY),
+//! which fail as if the merchant's balance could not cover them.
+//!
 //! Merchant-presented payments stay pending until [`SandboxAcquirer::customer_pays`] or
 //! [`SandboxAcquirer::customer_refuses`] plays the customer, or the engine closes them.
 //!
 //! Outcomes are computed from the code and the payment's creation time, so answers stay the
 //! same across gateway restarts; only QR customer actions and closes are held in memory.
 
-use crate::{AcquirerError, AcquirerOutcome, AcquirerPayment, CloseOutcome};
+use crate::{AcquirerError, AcquirerOutcome, AcquirerPayment, AcquirerRefund, CloseOutcome, RefundOutcome};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -232,6 +235,38 @@ impl crate::Acquirer for SandboxAcquirer {
             }
         }
     }
+
+    async fn reverse(&self, _payment: AcquirerPayment<'_>) -> Result<(), AcquirerError> {
+        self.simulate_latency().await;
+        Ok(())
+    }
+
+    async fn refund(
+        &self,
+        _payment: AcquirerPayment<'_>,
+        refund: AcquirerRefund<'_>,
+    ) -> Result<RefundOutcome, AcquirerError> {
+        self.simulate_latency().await;
+        Ok(refund_outcome(refund))
+    }
+
+    async fn query_refund(
+        &self,
+        _payment: AcquirerPayment<'_>,
+        refund: AcquirerRefund<'_>,
+    ) -> Result<RefundOutcome, AcquirerError> {
+        self.simulate_latency().await;
+        Ok(refund_outcome(refund))
+    }
+}
+
+/// The sandbox's verdict on a refund: decided by the amount alone, so it is the same on retry.
+fn refund_outcome(refund: AcquirerRefund<'_>) -> RefundOutcome {
+    if refund.amount_minor % 100 == 51 {
+        RefundOutcome::Failed { reason: DeclineReason::InsufficientFunds }
+    } else {
+        RefundOutcome::Succeeded { acquirer_ref: format!("sbx_refund_{}", refund.refund_id) }
+    }
 }
 
 /// The QR payload a wallet's merchant-presented order would carry, derived from the payment id.
@@ -343,6 +378,19 @@ mod tests {
         let qr = payment(None, PaymentFlow::MerchantPresented, now_ms());
         assert_eq!(sandbox.close(qr).await, Ok(CloseOutcome::Closed));
         assert_eq!(sandbox.customer_pays(qr.payment_id), Err(CustomerActionError::Closed));
+    }
+
+    #[tokio::test]
+    async fn refunds_fail_only_for_amounts_ending_in_51() {
+        let sandbox = SandboxAcquirer::default();
+        let paid = payment(Some("134567890123450000"), PaymentFlow::CustomerPresented, now_ms());
+        let refund = |amount_minor| AcquirerRefund { refund_id: "261123190000000000009", amount_minor };
+        assert!(matches!(sandbox.refund(paid, refund(100)).await, Ok(RefundOutcome::Succeeded { .. })));
+        assert_eq!(
+            sandbox.refund(paid, refund(351)).await,
+            Ok(RefundOutcome::Failed { reason: DeclineReason::InsufficientFunds })
+        );
+        assert_eq!(sandbox.query_refund(paid, refund(351)).await, sandbox.refund(paid, refund(351)).await);
     }
 
     #[test]

@@ -26,9 +26,31 @@ enum Command {
     /// Manage terminals.
     #[command(subcommand)]
     Terminal(TerminalCommand),
+    /// Inspect and resend merchant notices.
+    #[command(subcommand)]
+    Notices(NoticesCommand),
     /// Print the signValue of a request, for testing with curl.
     #[command(subcommand)]
     Sign(SignCommand),
+}
+
+#[derive(Subcommand)]
+enum NoticesCommand {
+    /// List a payment's notices with every delivery attempt, as JSON.
+    List {
+        /// The payment.
+        #[arg(long)]
+        payment: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Make a notice due again now; a running gateway delivers it within its poll interval.
+    Resend {
+        /// The notice id (from `tidegate notices list`).
+        notice_id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Where the configuration and the database are.
@@ -177,6 +199,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{account}\t{terminal}\t{name}");
             }
             Ok(())
+        }
+        Command::Notices(NoticesCommand::List { payment, store }) => {
+            let engine = engine(&store).await?;
+            let notices = engine.notices_of_payment(&payment).await?;
+            let listed: Vec<_> = notices
+                .iter()
+                .map(|(notice, attempts)| tidegate_server::notice_json(notice, attempts))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&listed)?);
+            Ok(())
+        }
+        Command::Notices(NoticesCommand::Resend { notice_id, store }) => {
+            let engine = engine(&store).await?;
+            match engine.resend_notice(&notice_id).await {
+                Ok(notice) => {
+                    println!("notice {} is due again ({} attempts so far)", notice.created.notice_id, notice.attempts);
+                    Ok(())
+                }
+                Err(EngineError::NotFound) => bail!("no notice {notice_id}"),
+                Err(error) => Err(error.into()),
+            }
         }
         Command::Sign(SignCommand::Pay {
             account, terminal, order_number, currency, amount, first_name, last_name, email, secure_code,

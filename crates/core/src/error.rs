@@ -48,17 +48,33 @@ pub enum Field {
     CustomerIp,
     /// The URL that receives asynchronous notices.
     NoticeUrl,
+    /// Tidegate's id of a payment, sent back by the merchant.
+    PaymentId,
+    /// The merchant's own id for a refund.
+    RefundNumber,
+    /// Full or partial refund.
+    RefundType,
+    /// The amount to refund.
+    RefundAmount,
+    /// The merchant's reason for a refund.
+    RefundDescription,
+    /// Tidegate's id of a refund.
+    RefundId,
+    /// Which after-payment operation is asked for (capture, void).
+    Operation,
     /// Any other field the dialect accepts and passes through (device ids, product data).
     Other,
 }
 
 impl Field {
     /// Every field, for exhaustive tables and tests.
-    pub const ALL: [Field; 21] = [
+    pub const ALL: [Field; 28] = [
         Field::Account, Field::Terminal, Field::Signature, Field::OrderNumber, Field::Amount,
         Field::Currency, Field::OrderNotes, Field::Method, Field::PaymentCode, Field::FirstName,
         Field::LastName, Field::Email, Field::Phone, Field::Country, Field::State, Field::City,
-        Field::Address, Field::Zip, Field::CustomerIp, Field::NoticeUrl, Field::Other,
+        Field::Address, Field::Zip, Field::CustomerIp, Field::NoticeUrl, Field::PaymentId,
+        Field::RefundNumber, Field::RefundType, Field::RefundAmount, Field::RefundDescription,
+        Field::RefundId, Field::Operation, Field::Other,
     ];
 }
 
@@ -95,6 +111,26 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// The gateway could not record the request (storage unavailable); nothing was charged.
     TemporarilyUnavailable,
+    /// No order with that number on this terminal.
+    OrderNotFound,
+    /// No payment with that id on this terminal.
+    PaymentNotFound,
+    /// Only approved payments can be refunded.
+    PaymentNotRefundable,
+    /// The refund would take the refunded total above the payment's amount.
+    RefundExceedsRefundable,
+    /// A full refund must be of the whole payment, with nothing refunded before.
+    FullRefundAmountMismatch,
+    /// No refund with that id on this terminal.
+    RefundNotFound,
+    /// A payment that has refunds cannot be voided.
+    PaymentHasRefunds,
+    /// The operation asked for is not offered (e.g. pre-authorisation capture).
+    UnsupportedOperation,
+    /// The notice URL points at an address the gateway may not call.
+    NoticeUrlNotAllowed,
+    /// The acquirer did not confirm the operation; nothing changed, try again.
+    AcquirerUnavailable,
 }
 
 impl ErrorKind {
@@ -116,6 +152,16 @@ impl ErrorKind {
             ErrorKind::RequestTooLarge => "request_too_large".into(),
             ErrorKind::UnsupportedMediaType => "unsupported_media_type".into(),
             ErrorKind::TemporarilyUnavailable => "temporarily_unavailable".into(),
+            ErrorKind::OrderNotFound => "order_not_found".into(),
+            ErrorKind::PaymentNotFound => "payment_not_found".into(),
+            ErrorKind::PaymentNotRefundable => "payment_not_refundable".into(),
+            ErrorKind::RefundExceedsRefundable => "refund_exceeds_refundable".into(),
+            ErrorKind::FullRefundAmountMismatch => "full_refund_amount_mismatch".into(),
+            ErrorKind::RefundNotFound => "refund_not_found".into(),
+            ErrorKind::PaymentHasRefunds => "payment_has_refunds".into(),
+            ErrorKind::UnsupportedOperation => "unsupported_operation".into(),
+            ErrorKind::NoticeUrlNotAllowed => "notice_url_not_allowed".into(),
+            ErrorKind::AcquirerUnavailable => "acquirer_unavailable".into(),
         }
     }
 }
@@ -143,6 +189,13 @@ pub fn field_name(field: Field) -> &'static str {
         Field::Zip => "zip",
         Field::CustomerIp => "customer_ip",
         Field::NoticeUrl => "notice_url",
+        Field::PaymentId => "payment_id",
+        Field::RefundNumber => "refund_number",
+        Field::RefundType => "refund_type",
+        Field::RefundAmount => "refund_amount",
+        Field::RefundDescription => "refund_description",
+        Field::RefundId => "refund_id",
+        Field::Operation => "operation",
         Field::Other => "other",
     }
 }
@@ -236,6 +289,11 @@ mod tests {
             ErrorKind::UnknownTerminal, ErrorKind::BadSignature, ErrorKind::DuplicateOrder,
             ErrorKind::MalformedRequest, ErrorKind::RequestTooLarge,
             ErrorKind::UnsupportedMediaType, ErrorKind::TemporarilyUnavailable,
+            ErrorKind::OrderNotFound, ErrorKind::PaymentNotFound, ErrorKind::PaymentNotRefundable,
+            ErrorKind::RefundExceedsRefundable, ErrorKind::FullRefundAmountMismatch,
+            ErrorKind::RefundNotFound, ErrorKind::PaymentHasRefunds,
+            ErrorKind::UnsupportedOperation, ErrorKind::NoticeUrlNotAllowed,
+            ErrorKind::AcquirerUnavailable,
         ];
         for field in Field::ALL {
             kinds.extend([

@@ -9,11 +9,13 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod payment;
+pub mod refund;
 pub mod wallet;
 
 pub use currency::Currency;
 pub use error::{DeclineReason, ErrorKind, Field, GatewayError};
 pub use ids::PaymentId;
 pub use money::{AmountError, Money};
+pub use refund::RefundState;
 pub use payment::{PaymentEvent, PaymentFlow, PaymentState, Presentment, TransitionError};
 pub use wallet::{AuthCode, AuthCodeError, Wallet};

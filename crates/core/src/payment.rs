@@ -6,7 +6,10 @@
 //!     │  └──customer cancelled────► cancelled
 //!     ▼
 //!  pending ──approved / declined / cancelled / expired──► final
+//!
+//!  processing / pending / approved ──void──► voided
 //! ```
+//! A void closes an unfinished payment for good, or reverses an approved one in full.
 //! A payment is `processing` from the moment it is recorded until the acquirer's first answer;
 //! `pending` while the customer still has to act (PIN entry, scanning a QR) or the acquirer's
 //! answer was unknown. Only an explicit acquirer result, a customer action or expiry ends it.
@@ -81,6 +84,8 @@ pub enum PaymentState {
     Cancelled,
     /// Not completed in time and closed.
     Expired,
+    /// Closed or reversed in full at the merchant's request.
+    Voided,
 }
 
 /// Something that happened to a payment.
@@ -96,6 +101,8 @@ pub enum PaymentEvent {
     CustomerCancelled,
     /// The payment's time ran out and it was closed at the acquirer.
     Expired,
+    /// The merchant voided it: closed at the acquirer if unfinished, reversed if paid.
+    Voided,
 }
 
 /// A transition the state machine does not allow.
@@ -110,23 +117,26 @@ pub struct TransitionError {
 
 impl PaymentState {
     /// Every state, for exhaustive tables and tests.
-    pub const ALL: [PaymentState; 6] = [
+    pub const ALL: [PaymentState; 7] = [
         PaymentState::Processing,
         PaymentState::Pending,
         PaymentState::Approved,
         PaymentState::Declined,
         PaymentState::Cancelled,
         PaymentState::Expired,
+        PaymentState::Voided,
     ];
 
-    /// True once nothing can change the payment's outcome any more.
+    /// True once the customer's payment has an outcome: nothing but a merchant's void (of an
+    /// approved payment) can change it any more.
     pub fn is_final(self) -> bool {
         match self {
             PaymentState::Processing | PaymentState::Pending => false,
             PaymentState::Approved
             | PaymentState::Declined
             | PaymentState::Cancelled
-            | PaymentState::Expired => true,
+            | PaymentState::Expired
+            | PaymentState::Voided => true,
         }
     }
 
@@ -140,6 +150,7 @@ impl PaymentState {
                 PaymentEvent::AcquirerDeclined(_) => PaymentState::Declined,
                 PaymentEvent::CustomerCancelled => PaymentState::Cancelled,
                 PaymentEvent::Expired => PaymentState::Expired,
+                PaymentEvent::Voided => PaymentState::Voided,
             }),
             PaymentState::Pending => match event {
                 PaymentEvent::AcquirerPending => refused,
@@ -147,11 +158,20 @@ impl PaymentState {
                 PaymentEvent::AcquirerDeclined(_) => Ok(PaymentState::Declined),
                 PaymentEvent::CustomerCancelled => Ok(PaymentState::Cancelled),
                 PaymentEvent::Expired => Ok(PaymentState::Expired),
+                PaymentEvent::Voided => Ok(PaymentState::Voided),
             },
-            PaymentState::Approved
-            | PaymentState::Declined
+            PaymentState::Approved => match event {
+                PaymentEvent::Voided => Ok(PaymentState::Voided),
+                PaymentEvent::AcquirerPending
+                | PaymentEvent::AcquirerApproved
+                | PaymentEvent::AcquirerDeclined(_)
+                | PaymentEvent::CustomerCancelled
+                | PaymentEvent::Expired => refused,
+            },
+            PaymentState::Declined
             | PaymentState::Cancelled
-            | PaymentState::Expired => refused,
+            | PaymentState::Expired
+            | PaymentState::Voided => refused,
         }
     }
 
@@ -164,6 +184,7 @@ impl PaymentState {
             PaymentState::Declined => "declined",
             PaymentState::Cancelled => "cancelled",
             PaymentState::Expired => "expired",
+            PaymentState::Voided => "voided",
         }
     }
 
@@ -177,20 +198,30 @@ impl PaymentState {
 mod tests {
     use super::*;
 
-    const EVENTS: [PaymentEvent; 5] = [
+    const EVENTS: [PaymentEvent; 6] = [
         PaymentEvent::AcquirerPending,
         PaymentEvent::AcquirerApproved,
         PaymentEvent::AcquirerDeclined(DeclineReason::Declined),
         PaymentEvent::CustomerCancelled,
         PaymentEvent::Expired,
+        PaymentEvent::Voided,
     ];
 
     #[test]
-    fn final_states_never_change() {
+    fn final_states_change_only_by_voiding_an_approved_payment() {
         for state in PaymentState::ALL.into_iter().filter(|s| s.is_final()) {
             for event in EVENTS {
-                assert!(state.apply(event).is_err(), "{state:?} took {event:?}");
+                let allowed = state == PaymentState::Approved && event == PaymentEvent::Voided;
+                assert_eq!(state.apply(event).is_ok(), allowed, "{state:?} with {event:?}");
             }
+        }
+        assert_eq!(PaymentState::Approved.apply(PaymentEvent::Voided), Ok(PaymentState::Voided));
+    }
+
+    #[test]
+    fn open_payments_can_be_voided() {
+        for from in [PaymentState::Processing, PaymentState::Pending] {
+            assert_eq!(from.apply(PaymentEvent::Voided), Ok(PaymentState::Voided));
         }
     }
 

@@ -1,5 +1,6 @@
 //! What the engine can answer instead of a payment.
 
+use tidegate_core::ErrorKind;
 use tidegate_store::{PaymentRecord, StoreError};
 
 /// Why an engine operation did not produce a payment.
@@ -14,19 +15,12 @@ pub enum EngineError {
     /// No such payment or terminal.
     #[error("not found")]
     NotFound,
+    /// A business rule refuses the operation; nothing changed.
+    #[error("refused: {}", .0.code())]
+    Refused(ErrorKind),
     /// A terminal with that account and number exists already.
     #[error("terminal already exists")]
     TerminalExists,
-    /// The operation does not apply to the payment in its current state.
-    #[error("payment {payment_id} is {state}; {operation} does not apply")]
-    NotApplicable {
-        /// The payment.
-        payment_id: String,
-        /// Its state's name.
-        state: &'static str,
-        /// What was asked.
-        operation: &'static str,
-    },
     /// A stored secret could not be decrypted with the configured master key.
     #[error("cannot decrypt the secret of terminal {0}: wrong master key?")]
     SecretUnreadable(String),
@@ -44,6 +38,7 @@ impl From<StoreError> for EngineError {
                 "unexpected concurrent change of payment {}",
                 current.payment_id()
             )),
+            StoreError::HasRefunds => EngineError::Refused(ErrorKind::PaymentHasRefunds),
             StoreError::Unavailable(message) => EngineError::Unavailable(message),
         }
     }

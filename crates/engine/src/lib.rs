@@ -7,14 +7,20 @@
 
 mod clock;
 mod error;
+pub mod notifier;
+mod orders;
 mod pay;
+mod refund;
 mod resolve;
 pub mod secrets;
 mod terminals;
 
 pub use clock::now_ms;
 pub use error::EngineError;
+pub use orders::OrderAttempt;
+pub use notifier::{EncodedNotice, NoticeEncoder, NotifierConfig, UrlPolicy};
 pub use pay::PayCommand;
+pub use refund::RefundCommand;
 pub use secrets::{generate_secure_code, SecretSealer};
 
 use clock::IdGenerator;
@@ -69,6 +75,8 @@ struct Inner {
     ids: IdGenerator,
     resolver: resolve::ResolverState,
     started_at_ms: i64,
+    /// Woken after every commit that may have queued a notice, so delivery starts at once.
+    notice_signal: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -88,6 +96,7 @@ impl Engine {
                 ids: IdGenerator::new(),
                 resolver: resolve::ResolverState::default(),
                 started_at_ms: now_ms(),
+                notice_signal: tokio::sync::Notify::new(),
             }),
         }
     }

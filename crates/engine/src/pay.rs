@@ -179,6 +179,12 @@ impl Engine {
         let Ok(new_state) = record.state.apply(event) else {
             return record;
         };
+        let at_ms = now_ms();
+        // Merchants hear about outcomes, not intermediate steps: only final states are noticed.
+        let notices = match (&record.created.notice_url, new_state.is_final()) {
+            (Some(url), true) => vec![self.new_notice(&record, None, url, at_ms)],
+            (Some(_) | None, _) => Vec::new(),
+        };
         let change = StateChange {
             payment_id: record.payment_id().to_owned(),
             expected: record.state,
@@ -187,10 +193,12 @@ impl Engine {
             decline_reason,
             acquirer_ref,
             qr_payload,
-            at_ms: now_ms(),
+            at_ms,
+            notices,
         };
         match self.inner.store.apply_change(change).await {
             Ok(updated) => {
+                self.inner.notice_signal.notify_one();
                 tracing::info!(
                     payment_id = updated.payment_id(),
                     from = record.state.as_str(),
@@ -202,10 +210,32 @@ impl Engine {
                 updated
             }
             Err(tidegate_store::StoreError::Conflict { current }) => *current,
+            Err(tidegate_store::StoreError::HasRefunds) => record,
             Err(error) => {
                 tracing::error!(payment_id = record.payment_id(), %error, "could not record state change; resolver will retry");
                 record
             }
+        }
+    }
+}
+
+impl Engine {
+    /// An outbox row for a notice about `payment` (and `refund_id`, for refund notices).
+    pub(crate) fn new_notice(
+        &self,
+        payment: &PaymentRecord,
+        refund_id: Option<&str>,
+        url: &str,
+        at_ms: i64,
+    ) -> tidegate_store::NewNotice {
+        tidegate_store::NewNotice {
+            notice_id: self.inner.ids.next(at_ms).to_string(),
+            payment_id: payment.payment_id().to_owned(),
+            refund_id: refund_id.map(str::to_owned),
+            kind: if refund_id.is_some() { "refund" } else { "transaction" }.to_owned(),
+            dialect: payment.created.dialect.clone(),
+            url: url.to_owned(),
+            created_at_ms: at_ms,
         }
     }
 }

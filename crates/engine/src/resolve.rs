@@ -134,6 +134,9 @@ impl Engine {
                 if let Err(error) = engine.resolve_open_payments().await {
                     tracing::warn!(%error, "resolver sweep failed; retrying next interval");
                 }
+                if let Err(error) = engine.resolve_open_refunds().await {
+                    tracing::warn!(%error, "refund sweep failed; retrying next interval");
+                }
             }
         })
     }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tidegate_acquirers::sandbox::SandboxConfig;
-use tidegate_engine::EngineConfig;
+use tidegate_engine::{EngineConfig, NotifierConfig, UrlPolicy};
 
 /// Where the gateway keeps its data when nothing else is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:tidegate-data/tidegate.db";
@@ -25,12 +25,54 @@ pub struct Config {
     /// `TIDEGATE_MASTER_KEY` environment variable. In sandbox mode a key file beside the
     /// database is created when none is given.
     pub master_key: Option<String>,
+    /// Bearer token of the admin API (`/admin/*`); the admin API is off without one. Prefer the
+    /// `TIDEGATE_ADMIN_TOKEN` environment variable.
+    pub admin_token: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Payment lifecycle timings.
     pub payments: PaymentsSection,
     /// Sandbox acquirer knobs.
     pub sandbox: SandboxSection,
+    /// Notice delivery.
+    pub notices: NoticesSection,
+}
+
+/// `[notices]` in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoticesSection {
+    /// Milliseconds before each retry; the first attempt is immediate and the notice is given up
+    /// after the last retry.
+    pub retry_schedule_ms: Vec<u64>,
+    /// Notices delivered at once, in all.
+    pub concurrency: usize,
+    /// Notices delivered at once to one host.
+    pub per_host: usize,
+    /// Milliseconds one delivery attempt may take.
+    pub timeout_ms: u64,
+    /// Milliseconds between outbox checks when nothing new was committed.
+    pub poll_interval_ms: u64,
+    /// Allow notices to loopback, private and link-local addresses. Default: allowed in sandbox
+    /// mode (local development), refused in production mode.
+    pub allow_private_addresses: Option<bool>,
+    /// Hosts always allowed, whatever they resolve to.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Default for NoticesSection {
+    fn default() -> Self {
+        let notifier = NotifierConfig::default();
+        NoticesSection {
+            retry_schedule_ms: notifier.retry_schedule.iter().map(|delay| millis(*delay)).collect(),
+            concurrency: notifier.concurrency,
+            per_host: notifier.per_host,
+            timeout_ms: millis(notifier.timeout),
+            poll_interval_ms: millis(notifier.poll_interval),
+            allow_private_addresses: None,
+            allowed_hosts: Vec::new(),
+        }
+    }
 }
 
 /// Which acquirer the gateway uses.
@@ -78,9 +120,11 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             mode: Mode::Sandbox,
             master_key: None,
+            admin_token: None,
             max_body_bytes: 64 * 1024,
             payments: PaymentsSection::default(),
             sandbox: SandboxSection::default(),
+            notices: NoticesSection::default(),
         }
     }
 }
@@ -154,6 +198,11 @@ impl Config {
                 config.master_key = Some(key);
             }
         }
+        if let Ok(token) = std::env::var("TIDEGATE_ADMIN_TOKEN") {
+            if !token.trim().is_empty() {
+                config.admin_token = Some(token);
+            }
+        }
         Ok(config)
     }
 
@@ -183,6 +232,27 @@ impl Config {
             sweep_interval: Duration::from_millis(payments.sweep_interval_ms.max(10)),
             poll_interval: Duration::from_millis(payments.poll_interval_ms),
             ..EngineConfig::default()
+        }
+    }
+
+    /// Which addresses notices may go to.
+    pub fn url_policy(&self) -> UrlPolicy {
+        UrlPolicy {
+            allow_private_addresses: self.notices.allow_private_addresses.unwrap_or(self.mode == Mode::Sandbox),
+            allowed_hosts: self.notices.allowed_hosts.clone(),
+        }
+    }
+
+    /// How notices are delivered.
+    pub fn notifier(&self) -> NotifierConfig {
+        let notices = &self.notices;
+        NotifierConfig {
+            retry_schedule: notices.retry_schedule_ms.iter().map(|ms| Duration::from_millis(*ms)).collect(),
+            concurrency: notices.concurrency,
+            per_host: notices.per_host,
+            timeout: Duration::from_millis(notices.timeout_ms),
+            poll_interval: Duration::from_millis(notices.poll_interval_ms.max(10)),
+            url_policy: self.url_policy(),
         }
     }
 

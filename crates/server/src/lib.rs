@@ -4,6 +4,7 @@
 //! [`start`] opens the store, prepares the engine, binds the listener and returns a handle
 //! that tests and the binary use alike.
 
+mod admin;
 pub mod config;
 mod health;
 mod oceanpayment;
@@ -11,7 +12,8 @@ mod sandbox;
 mod startup;
 
 pub use config::{Config, ConfigError, Mode};
-pub use startup::{start, open_engine, RunningServer, StartError};
+pub use admin::notice_json;
+pub use startup::{open_engine, start, RunningServer, StartError};
 
 use axum::Router;
 use std::sync::Arc;
@@ -25,13 +27,18 @@ pub(crate) struct AppState {
     /// Present in sandbox mode only; the sandbox routes play the customer through it.
     pub(crate) sandbox: Option<Arc<SandboxAcquirer>>,
     pub(crate) max_body_bytes: usize,
+    /// Where notices may be sent, checked when a request names a notice URL.
+    pub(crate) url_policy: tidegate_engine::UrlPolicy,
+    /// Bearer token of the admin API; `None` turns it off.
+    pub(crate) admin_token: Option<Arc<secrecy::SecretString>>,
 }
 
 /// The router with every route of this gateway.
 pub(crate) fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(health::routes())
-        .merge(oceanpayment::routes());
+        .merge(oceanpayment::routes())
+        .merge(admin::routes());
     if state.sandbox.is_some() {
         router = router.merge(sandbox::routes());
     }

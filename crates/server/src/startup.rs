@@ -5,7 +5,11 @@ use crate::{app, AppState};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::Path;
+use crate::oceanpayment::notice::OceanpaymentNotices;
+use std::collections::HashMap;
 use std::sync::Arc;
+use tidegate_engine::notifier::Notifier;
+use tidegate_engine::NoticeEncoder;
 use tidegate_acquirers::sandbox::SandboxAcquirer;
 use tidegate_engine::{Engine, EngineError, SecretSealer};
 use tidegate_store::sqlite::SqliteStore;
@@ -48,6 +52,7 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<()>,
     resolver: JoinHandle<()>,
+    notifier: JoinHandle<()>,
     engine: Engine,
 }
 
@@ -67,6 +72,7 @@ impl RunningServer {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
         let _ = self.resolver.await;
+        let _ = self.notifier.await;
         tracing::info!("gateway stopped");
     }
 }
@@ -108,7 +114,16 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let local_addr = listener.local_addr().map_err(|source| StartError::Bind { address: config.listen, source })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let resolver = engine.spawn_resolver(shutdown_rx.clone());
-    let state = AppState { engine: engine.clone(), sandbox, max_body_bytes: config.max_body_bytes };
+    let mut encoders: HashMap<String, Arc<dyn NoticeEncoder>> = HashMap::new();
+    encoders.insert("oceanpayment".to_owned(), Arc::new(OceanpaymentNotices));
+    let notifier = Notifier::new(engine.clone(), encoders, config.notifier()).spawn(shutdown_rx.clone());
+    let state = AppState {
+        engine: engine.clone(),
+        sandbox,
+        max_body_bytes: config.max_body_bytes,
+        url_policy: config.url_policy(),
+        admin_token: config.admin_token.clone().map(|token| Arc::new(SecretString::from(token))),
+    };
     let router = app(state);
     let mut server_shutdown = shutdown_rx;
     let server = tokio::spawn(async move {
@@ -120,7 +135,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
     });
     tracing::info!(address = %local_addr, mode = ?config.mode, database = %config.database_url, "tidegate listening");
-    Ok(RunningServer { local_addr, shutdown, server, resolver, engine })
+    Ok(RunningServer { local_addr, shutdown, server, resolver, notifier, engine })
 }
 
 /// The configured master key, or in sandbox mode the key file beside the database (created on

@@ -8,7 +8,9 @@ mod records;
 pub mod sqlite;
 
 pub use records::{
-    NewPayment, NewTerminal, PaymentRecord, Reservation, StateChange, StoreError, TerminalRecord,
+    NewNotice, NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
+    NoticeRecord, NoticeStatus, PaymentRecord, RefundCompletion, RefundRecord, RefundRefusal,
+    RefundReservation, Reservation, StateChange, StoreError, TerminalRecord,
 };
 
 use async_trait::async_trait;
@@ -35,10 +37,80 @@ pub trait Store: Send + Sync + 'static {
         duplicate_since_ms: i64,
     ) -> Result<Reservation, StoreError>;
 
-    /// Moves a payment from `change.expected` to `change.new_state` and appends the event row,
-    /// in one transaction. If the payment is no longer in `change.expected` nothing is written
-    /// and [`StoreError::Conflict`] carries the payment as it now is.
+    /// Moves a payment from `change.expected` to `change.new_state`, appends the event row and
+    /// inserts `change.notices` (status pending, due at their `created_at_ms`), in one
+    /// transaction. If the payment is no longer in `change.expected` nothing is written and
+    /// [`StoreError::Conflict`] carries the payment as it now is. Moving an `approved` payment
+    /// to `voided` while it has `processing` or `succeeded` refunds writes nothing and fails with
+    /// [`StoreError::HasRefunds`].
     async fn apply_change(&self, change: StateChange) -> Result<PaymentRecord, StoreError>;
+
+    /// Payments of one order on one terminal, newest first.
+    async fn payments_by_order(
+        &self,
+        account: &str,
+        terminal: &str,
+        order_number: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError>;
+
+    /// Records a refund as `processing`, atomically with its rules, in this order:
+    /// 1. `refund_number` is set and the payment already has a refund with it:
+    ///    [`RefundReservation::Replay`] with that refund (whatever its amount);
+    /// 2. no such payment: `Refused(PaymentNotFound)`; not `approved`: `Refused(NotRefundable)`;
+    /// 3. let `held` = the sum of the payment's `processing` and `succeeded` refunds;
+    ///    `full` and (`held` > 0 or amount ≠ payment amount): `Refused(FullAmountMismatch)`;
+    ///    `held` + amount > payment amount: `Refused(ExceedsRefundable)`;
+    /// 4. else the refund is inserted: [`RefundReservation::Created`].
+    ///
+    /// Concurrent calls behave as if run one after another, so refunds never exceed the amount.
+    async fn reserve_refund(&self, refund: NewRefund) -> Result<RefundReservation, StoreError>;
+
+    /// Moves a `processing` refund to its final state and inserts `completion.notices`, in one
+    /// transaction. A refund that is no longer `processing` is returned unchanged.
+    /// [`StoreError::NotFound`] if there is no such refund.
+    async fn complete_refund(&self, completion: RefundCompletion) -> Result<RefundRecord, StoreError>;
+
+    /// One refund by id.
+    async fn refund(&self, refund_id: &str) -> Result<Option<RefundRecord>, StoreError>;
+
+    /// A payment's refunds, oldest first.
+    async fn refunds_of_payment(&self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError>;
+
+    /// Refunds still `processing`, oldest first, at most `limit` (for recovery after a crash).
+    async fn open_refunds(&self, limit: usize) -> Result<Vec<RefundRecord>, StoreError>;
+
+    /// Claims up to `limit` pending notices due at `now_ms` (oldest due first) by pushing their
+    /// `next_attempt_at_ms` to `now_ms + lease_ms`, so no other worker or node claims them while
+    /// this one delivers; a claim that is never settled lapses and the notice is claimed again.
+    async fn claim_due_notices(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError>;
+
+    /// Records one attempt (appending it with the next attempt number), increments `attempts`,
+    /// and applies `next`: `Delivered` sets status and `delivered_at_ms`; `RetryAt` keeps it
+    /// pending and due then; `GiveUp` sets `given_up`. The attempt's error or HTTP status becomes
+    /// `last_error` on failure. [`StoreError::NotFound`] if there is no such notice.
+    async fn record_notice_attempt(
+        &self,
+        attempt: NoticeAttempt,
+        next: NoticeNext,
+    ) -> Result<NoticeRecord, StoreError>;
+
+    /// One notice by id.
+    async fn notice(&self, notice_id: &str) -> Result<Option<NoticeRecord>, StoreError>;
+
+    /// A payment's notices, oldest first.
+    async fn notices_of_payment(&self, payment_id: &str) -> Result<Vec<NoticeRecord>, StoreError>;
+
+    /// A notice's attempts, first first.
+    async fn notice_attempts(&self, notice_id: &str) -> Result<Vec<NoticeAttemptRecord>, StoreError>;
+
+    /// Makes a notice pending and due at `now_ms` again, whatever its status (attempts are
+    /// kept). [`StoreError::NotFound`] if there is no such notice.
+    async fn resend_notice(&self, notice_id: &str, now_ms: i64) -> Result<NoticeRecord, StoreError>;
 
     /// One payment by id.
     async fn payment(&self, payment_id: &str) -> Result<Option<PaymentRecord>, StoreError>;

@@ -1,6 +1,6 @@
 //! The rows the store reads and writes, in domain terms.
 
-use tidegate_core::{DeclineReason, PaymentFlow, PaymentState};
+use tidegate_core::{DeclineReason, PaymentFlow, PaymentState, RefundState};
 
 /// A payment about to be recorded as `processing`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +97,196 @@ pub struct StateChange {
     pub qr_payload: Option<String>,
     /// When it happened, Unix milliseconds.
     pub at_ms: i64,
+    /// Notices to deliver because of this change, written in the same transaction (outbox).
+    pub notices: Vec<NewNotice>,
+}
+
+/// A notice to deliver to a merchant (an outbox row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotice {
+    /// Unique id, also the notice's stable event id.
+    pub notice_id: String,
+    /// The payment it is about.
+    pub payment_id: String,
+    /// The refund it is about, for refund notices.
+    pub refund_id: Option<String>,
+    /// What it reports: `transaction` (a payment's state) or `refund`.
+    pub kind: String,
+    /// The dialect that encodes it (`oceanpayment`).
+    pub dialect: String,
+    /// Where it is POSTed.
+    pub url: String,
+    /// Creation time, Unix milliseconds; the first attempt is due then.
+    pub created_at_ms: i64,
+}
+
+/// Delivery state of a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeStatus {
+    /// Not acknowledged yet; attempted when `next_attempt_at_ms` has come.
+    Pending,
+    /// The merchant acknowledged it.
+    Delivered,
+    /// Every scheduled attempt failed; kept for inspection and resending.
+    GivenUp,
+}
+
+impl NoticeStatus {
+    /// Stable storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeStatus::Pending => "pending",
+            NoticeStatus::Delivered => "delivered",
+            NoticeStatus::GivenUp => "given_up",
+        }
+    }
+
+    /// The inverse of [`NoticeStatus::as_str`].
+    pub fn from_str_opt(name: &str) -> Option<NoticeStatus> {
+        [NoticeStatus::Pending, NoticeStatus::Delivered, NoticeStatus::GivenUp]
+            .into_iter()
+            .find(|status| status.as_str() == name)
+    }
+}
+
+/// A notice as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    /// Everything recorded at creation.
+    pub created: NewNotice,
+    /// Delivery state.
+    pub status: NoticeStatus,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When the next attempt is due (or, while claimed, when the claim lapses), Unix ms.
+    pub next_attempt_at_ms: i64,
+    /// When it was acknowledged.
+    pub delivered_at_ms: Option<i64>,
+    /// What went wrong on the last failed attempt.
+    pub last_error: Option<String>,
+}
+
+/// One delivery attempt, as it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeAttempt {
+    /// The notice.
+    pub notice_id: String,
+    /// When the request was sent, Unix milliseconds.
+    pub at_ms: i64,
+    /// The merchant's HTTP status, if it answered.
+    pub http_status: Option<u16>,
+    /// The first bytes of the merchant's answer (at most 256 characters).
+    pub body_prefix: String,
+    /// How long the attempt took.
+    pub latency_ms: i64,
+    /// Transport failure (refused, timeout, address not allowed), if any.
+    pub error: Option<String>,
+}
+
+/// What follows an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeNext {
+    /// Acknowledged: done.
+    Delivered,
+    /// Not acknowledged: try again at this time (Unix ms).
+    RetryAt(i64),
+    /// Not acknowledged and the schedule is exhausted.
+    GiveUp,
+}
+
+/// A recorded attempt with its number (1 for the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeAttemptRecord {
+    /// 1-based attempt number within the notice.
+    pub attempt_no: i64,
+    /// The attempt.
+    pub attempt: NoticeAttempt,
+}
+
+/// A refund about to be recorded as `processing`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefund {
+    /// Tidegate's refund id (21 digits, primary key).
+    pub refund_id: String,
+    /// The payment refunded.
+    pub payment_id: String,
+    /// The merchant's own refund id; a repeat for the same payment replays the refund.
+    pub refund_number: Option<String>,
+    /// Amount in the payment's minor units.
+    pub amount_minor: i64,
+    /// The amount exactly as the merchant sent it.
+    pub amount_text: String,
+    /// A full refund must be of the whole amount with nothing refunded before.
+    pub full: bool,
+    /// The merchant's reason.
+    pub description: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// A refund as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    /// Everything recorded at creation.
+    pub created: NewRefund,
+    /// Current state.
+    pub state: RefundState,
+    /// Why the acquirer refused it.
+    pub decline_reason: Option<DeclineReason>,
+    /// The acquirer's reference for the refund.
+    pub acquirer_ref: Option<String>,
+    /// Last change, Unix milliseconds.
+    pub updated_at_ms: i64,
+}
+
+/// Why a refund was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundRefusal {
+    /// No such payment.
+    PaymentNotFound,
+    /// The payment is not approved.
+    NotRefundable {
+        /// Its state.
+        state: PaymentState,
+    },
+    /// Processing and succeeded refunds plus this one would exceed the payment's amount.
+    ExceedsRefundable {
+        /// What can still be refunded, in minor units.
+        refundable_minor: i64,
+    },
+    /// A full refund whose amount is not the whole payment, or after earlier refunds.
+    FullAmountMismatch {
+        /// What can still be refunded, in minor units.
+        refundable_minor: i64,
+    },
+}
+
+/// What [`crate::Store::reserve_refund`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundReservation {
+    /// Recorded as `processing`.
+    Created(RefundRecord),
+    /// The payment already has a refund with this `refund_number`: that one.
+    Replay(RefundRecord),
+    /// Refused; nothing written.
+    Refused(RefundRefusal),
+}
+
+/// The acquirer's verdict on a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundCompletion {
+    /// The refund.
+    pub refund_id: String,
+    /// `Succeeded` or `Failed`.
+    pub new_state: RefundState,
+    /// Why it failed.
+    pub decline_reason: Option<DeclineReason>,
+    /// The acquirer's reference.
+    pub acquirer_ref: Option<String>,
+    /// When, Unix milliseconds.
+    pub at_ms: i64,
+    /// Notices to deliver, written in the same transaction.
+    pub notices: Vec<NewNotice>,
 }
 
 /// A terminal to create.
@@ -146,6 +336,9 @@ pub enum StoreError {
     /// A row with that key exists already.
     #[error("already exists")]
     AlreadyExists,
+    /// An approved payment with processing or succeeded refunds cannot be voided.
+    #[error("payment has refunds")]
+    HasRefunds,
     /// The database failed or is unreachable; the write may not have happened.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -65,6 +65,7 @@ fn change(payment_id: &str, expected: PaymentState, new_state: PaymentState) -> 
         acquirer_ref: None,
         qr_payload: None,
         at_ms: T0 + 1_000,
+        notices: Vec::new(),
     }
 }
 
@@ -108,17 +109,27 @@ async fn open_creates_directories_and_file_and_migrates_once() {
     store.ping().await.unwrap();
     drop(store);
 
-    for table in ["merchants", "terminals", "payments", "payment_events", "schema_migrations"] {
+    let tables = [
+        "merchants",
+        "terminals",
+        "payments",
+        "payment_events",
+        "refunds",
+        "notices",
+        "notice_attempts",
+        "schema_migrations",
+    ];
+    for table in tables {
         let sql =
             format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '{table}'");
         assert_eq!(count(&path, &sql), 1, "{table}");
     }
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 1);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 2);
 
     let store = SqliteStore::open(&path).unwrap();
     store.ping().await.unwrap();
     drop(store);
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 1);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,6 +412,7 @@ async fn open_payments_are_unfinished_and_oldest_first() {
         ("declined", 1),
         ("cancelled", 1),
         ("expired", 1),
+        ("voided", 0),
     ];
     let expected: Vec<(String, i64)> =
         expected.iter().map(|(state, n)| ((*state).to_owned(), *n)).collect();

@@ -2,8 +2,10 @@
 
 use serde::Deserialize;
 use std::collections::HashMap;
+use tidegate_core::ErrorKind;
 use tidegate_wire::oceanpayment::{
-    sign, verify, BUSINESS_ORDERS_LIST_FIELDS, CARD_BINDING_FIELDS, CUSTOMS_FIELDS,
+    sign, verify, Credentials, Form, OfflineVoidRequest, OrderQueryRequest, RefundQueryRequest,
+    RefundRequest, BUSINESS_ORDERS_LIST_FIELDS, CARD_BINDING_FIELDS, CUSTOMS_FIELDS,
     HOSTED_PAY_REQUEST_FIELDS, OFFLINE_VOID_FIELDS, ORDER_QUERY_FIELDS, PAYMENT_RESULT_FIELDS,
     PAY_REQUEST_FIELDS, PRE_AUTH_FIELDS, QUERY_ORDERS_LIST_FIELDS, REFUND_FIELDS,
     REFUND_QUERY_FIELDS,
@@ -42,6 +44,16 @@ impl Vector {
 
     fn secure_code(&self) -> &str {
         &self.values["secureCode"]
+    }
+
+    /// The request as a till would send it: every signed field, then the published signature.
+    fn form(&self) -> Form {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for name in self.signed_fields() {
+            serializer.append_pair(name, &self.values[name]);
+        }
+        serializer.append_pair("signValue", &self.sha256_lower);
+        Form::parse(serializer.finish().as_bytes()).expect("vector form")
     }
 }
 
@@ -164,4 +176,68 @@ fn every_published_field_order_has_a_named_list() {
             "no list for {call}"
         );
     }
+}
+
+fn vector(call_prefix: &str) -> Vector {
+    fixture()
+        .vectors
+        .into_iter()
+        .find(|vector| vector.call.starts_with(call_prefix))
+        .unwrap_or_else(|| panic!("no vector for {call_prefix}"))
+}
+
+/// Verifies a vector's request the way the server does: credentials, then the named list.
+fn authenticated(vector: &Vector, fields: &[&str]) -> Form {
+    let form = vector.form();
+    let credentials = Credentials::from_form(&form).expect("valid credentials");
+    assert!(
+        verify(
+            &credentials.sign_value,
+            &form.values(fields),
+            vector.secure_code()
+        ),
+        "{}",
+        vector.call
+    );
+    form
+}
+
+#[test]
+fn the_published_order_query_verifies_and_parses() {
+    let form = authenticated(&vector("order query"), ORDER_QUERY_FIELDS);
+    let request = OrderQueryRequest::parse(&form).expect("valid query");
+    assert_eq!(request.order_numbers, ["ae866"]);
+}
+
+#[test]
+fn the_published_refund_verifies_and_parses() {
+    let form = authenticated(&vector("refund /service/applyRefund"), REFUND_FIELDS);
+    let request = RefundRequest::parse(&form).expect("valid refund");
+    assert_eq!(request.payment_id, "231220170723834010513");
+    assert_eq!(request.refund_number, None);
+    assert!(request.full);
+    assert_eq!(request.amount_text, "0.1");
+    assert_eq!(request.description, "ProductDamage");
+}
+
+#[test]
+fn the_published_refund_query_verifies_and_parses() {
+    let form = authenticated(&vector("refund query"), REFUND_QUERY_FIELDS);
+    let request = RefundQueryRequest::parse(&form).expect("valid refund query");
+    assert_eq!(request.refund_id, "0");
+}
+
+#[test]
+fn the_published_offline_void_verifies_and_parses() {
+    let form = authenticated(&vector("offline void"), OFFLINE_VOID_FIELDS);
+    let request = OfflineVoidRequest::parse(&form).expect("valid void");
+    assert_eq!(request.order_number, "231220170723834010513");
+}
+
+#[test]
+fn the_published_pre_auth_capture_verifies_but_is_unsupported() {
+    let form = authenticated(&vector("pre-auth capture"), PRE_AUTH_FIELDS);
+    let error = OfflineVoidRequest::parse(&form).expect_err("captures are not offered");
+    assert_eq!(error.kind, ErrorKind::UnsupportedOperation);
+    assert_eq!(error.wire_field.as_deref(), Some("payment_authType"));
 }

@@ -33,8 +33,15 @@ pub fn test_config(dir: &TempDir) -> Config {
     config.payments.acquirer_timeout_ms = 2_000;
     config.sandbox.pin_delay_ms = 600;
     config.sandbox.unknown_resolves_after_ms = 800;
+    config.admin_token = Some(ADMIN_TOKEN.to_owned());
+    config.notices.retry_schedule_ms = vec![100, 100, 100];
+    config.notices.timeout_ms = 1_000;
+    config.notices.poll_interval_ms = 50;
     config
 }
+
+/// The admin API's bearer token in tests.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 impl Gateway {
     /// A sandbox gateway with test timings.
@@ -95,6 +102,34 @@ impl Gateway {
         let status = response.status().as_u16();
         let body = response.text().await.expect("body");
         (status, serde_json::from_str(&body).expect("json"))
+    }
+
+    /// GETs or POSTs an admin route with the test token; returns status and JSON.
+    pub async fn admin(&self, method: &str, path: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.base_url);
+        let request = match method {
+            "POST" => self.client.post(url),
+            _ => self.client.get(url),
+        };
+        let response = request.bearer_auth(ADMIN_TOKEN).send().await.expect("sent");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Waits until the payment's notices satisfy `done` (up to 10 s); returns the admin view.
+    pub async fn notices_until(&self, payment_id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..400 {
+            let (status, body) = self.admin("GET", &format!("/admin/payments/{payment_id}/notices")).await;
+            assert_eq!(status, 200, "{body}");
+            if done(&body["notices"]) {
+                return body["notices"].clone();
+            }
+            last = body;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("notices never reached the expected state: {last}");
     }
 
     /// Repeats the identical request until the reply's payment_status is final (or gives up).
@@ -270,4 +305,32 @@ pub fn order(tag: &str) -> String {
 pub async fn counts(gateway: &Gateway) -> HashMap<String, i64> {
     let server = gateway.server.as_ref().expect("running");
     server.engine().count_by_state().await.expect("counts").into_iter().collect()
+}
+
+/// A form for any Oceanpayment call, signed over `signed` (field names in signing order) with
+/// the demo secureCode, as the official plugins do.
+pub fn signed_form(fields: &[(&str, &str)], signed: &[&str]) -> Vec<(String, String)> {
+    let value = |name: &str| fields.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
+    let parts: Vec<&str> = signed.iter().map(|name| value(name)).collect();
+    let mut form: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    form.push(("signValue".into(), sha256_hex(&parts, SECURE_CODE)));
+    form
+}
+
+/// Verifies a signValue over the named fields of a parsed reply, upper-case compare.
+pub fn verifies(fields: &[(String, String)], signed: &[&str], sign_value: &str) -> bool {
+    let value = |name: &str| fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let parts: Vec<&str> = signed.iter().map(|name| value(name)).collect();
+    sha256_hex(&parts, SECURE_CODE).to_uppercase() == sign_value.to_uppercase()
+}
+
+/// The `<paymentInfo>` blocks of an order query reply, each as its fields in order.
+pub fn payment_infos(body: &str) -> Vec<Vec<(String, String)>> {
+    body.split("<paymentInfo>")
+        .skip(1)
+        .map(|block| {
+            let block = block.split("</paymentInfo>").next().unwrap_or("");
+            Reply::parse(200, &format!("<response>{block}</response>")).fields
+        })
+        .collect()
 }

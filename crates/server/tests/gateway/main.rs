@@ -4,6 +4,7 @@
 #![allow(clippy::format_collect, clippy::field_reassign_with_default, clippy::type_complexity)]
 
 mod harness;
+mod receiver;
 
 mod customer_presented;
 mod merchant_presented;
@@ -11,3 +12,6 @@ mod idempotency;
 mod validation;
 mod transport;
 mod restart;
+mod notices;
+mod orders;
+mod refunds;

@@ -18,15 +18,38 @@ struct Migration {
 }
 
 /// Every migration, in the order it must run.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init.sql",
-    sql: include_str!("../../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_notices_refunds.sql",
+        sql: include_str!("../../migrations/0002_notices_refunds.sql"),
+    },
+];
+
+/// What the migration runner is doing, for error messages.
+const DOING: &str = "migrating the schema";
 
 /// Brings the schema up to date in one transaction; a database already current is untouched.
+///
+/// Foreign keys are off while migrations run: widening a CHECK means rebuilding the table,
+/// and dropping a table others reference would otherwise fail (or, renamed instead, drag the
+/// references along). `SQLite` ignores that pragma inside a transaction, hence here. Every
+/// reference is checked before the commit instead.
 pub(super) fn apply(connection: &mut Connection) -> Result<(), StoreError> {
-    const DOING: &str = "migrating the schema";
+    connection.pragma_update(None, "foreign_keys", "OFF").context(DOING)?;
+    let migrated = migrate(connection);
+    // Restored even after a failure, so the connection never runs unchecked.
+    let restored = connection.pragma_update(None, "foreign_keys", "ON").context(DOING);
+    migrated.and(restored)
+}
+
+/// Applies the missing migrations in one transaction.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     // IMMEDIATE takes the write lock before reading the version, so two processes opening the
     // same file cannot both decide to apply the same migration.
     let transaction =
@@ -58,7 +81,25 @@ pub(super) fn apply(connection: &mut Connection) -> Result<(), StoreError> {
             .context(DOING)?;
         tracing::info!(version = migration.version, name = migration.name, "applied migration");
     }
+    // Only after a change: the check reads every table, too slow for each open of a big file.
+    if newest > current {
+        check_references(&transaction)?;
+    }
     transaction.commit().context(DOING)
+}
+
+/// Fails if any row references a row that does not exist (what foreign keys would have caught).
+fn check_references(connection: &Connection) -> Result<(), StoreError> {
+    let mut statement = connection.prepare("PRAGMA foreign_key_check").context(DOING)?;
+    let mut rows = statement.query([]).context(DOING)?;
+    if let Some(row) = rows.next().context(DOING)? {
+        let table: String = row.get(0).context(DOING)?;
+        let parent: String = row.get(2).context(DOING)?;
+        return Err(StoreError::Unavailable(format!(
+            "{DOING}: a row of {table} references a missing row of {parent}"
+        )));
+    }
+    Ok(())
 }
 
 /// The wall clock in Unix milliseconds, only to note when a migration ran.

@@ -7,8 +7,10 @@
 mod connection;
 mod error;
 mod migrations;
+mod notices;
 mod payments;
 mod reader;
+mod refunds;
 mod terminals;
 mod writer;
 
@@ -21,8 +23,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    NewPayment, NewTerminal, PaymentRecord, Reservation, StateChange, Store, StoreError,
-    TerminalRecord,
+    NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
+    NoticeRecord, PaymentRecord, RefundCompletion, RefundRecord, RefundReservation, Reservation,
+    StateChange, Store, StoreError, TerminalRecord,
 };
 use reader::Readers;
 use writer::{Job, Writer};
@@ -115,6 +118,104 @@ impl Store for SqliteStore {
 
     async fn apply_change(&self, change: StateChange) -> Result<PaymentRecord, StoreError> {
         self.writer.submit(|reply| Job::Apply { change, reply }).await
+    }
+
+    async fn payments_by_order(
+        &self,
+        account: &str,
+        terminal: &str,
+        order_number: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        let (account, terminal, order_number) =
+            (account.to_owned(), terminal.to_owned(), order_number.to_owned());
+        self.readers
+            .run(move |connection| {
+                payments::by_order(connection, &account, &terminal, &order_number)
+            })
+            .await
+    }
+
+    async fn reserve_refund(&self, refund: NewRefund) -> Result<RefundReservation, StoreError> {
+        self.writer.submit(|reply| Job::ReserveRefund { refund: Box::new(refund), reply }).await
+    }
+
+    /// A refund already settled keeps its state and `completion.notices` are not written: the
+    /// first verdict's notices went out with it.
+    async fn complete_refund(
+        &self,
+        completion: RefundCompletion,
+    ) -> Result<RefundRecord, StoreError> {
+        self.writer.submit(|reply| Job::CompleteRefund { completion, reply }).await
+    }
+
+    async fn refund(&self, refund_id: &str) -> Result<Option<RefundRecord>, StoreError> {
+        let refund_id = refund_id.to_owned();
+        self.readers.run(move |connection| refunds::by_id(connection, &refund_id)).await
+    }
+
+    /// Ties in creation time are listed in insertion order.
+    async fn refunds_of_payment(&self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError> {
+        let payment_id = payment_id.to_owned();
+        self.readers.run(move |connection| refunds::of_payment(connection, &payment_id)).await
+    }
+
+    async fn open_refunds(&self, limit: usize) -> Result<Vec<RefundRecord>, StoreError> {
+        self.readers.run(move |connection| refunds::open(connection, limit)).await
+    }
+
+    /// A notice is due when `next_attempt_at_ms <= now_ms`; ties go in insertion order. The
+    /// records returned already carry the lease's end as `next_attempt_at_ms`.
+    async fn claim_due_notices(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
+        self.writer.submit(|reply| Job::ClaimNotices { now_ms, lease_ms, limit, reply }).await
+    }
+
+    /// The attempt is always appended and counted. Beyond that, a delivered notice stays
+    /// delivered (keeping its first `delivered_at_ms`), and `RetryAt` or `GiveUp` only change a
+    /// notice that is still pending, so a worker whose claim lapsed cannot undo another's
+    /// delivery. `delivered_at_ms` is when the answer came: `at_ms + latency_ms`. On failure
+    /// `last_error` is the attempt's `error`, else `HTTP <status>`, else `no answer`; a
+    /// delivery keeps the previous `last_error`.
+    async fn record_notice_attempt(
+        &self,
+        attempt: NoticeAttempt,
+        next: NoticeNext,
+    ) -> Result<NoticeRecord, StoreError> {
+        self.writer.submit(|reply| Job::RecordAttempt { attempt, next, reply }).await
+    }
+
+    async fn notice(&self, notice_id: &str) -> Result<Option<NoticeRecord>, StoreError> {
+        let notice_id = notice_id.to_owned();
+        self.readers.run(move |connection| notices::by_id(connection, &notice_id)).await
+    }
+
+    /// Ties in creation time are listed in insertion order.
+    async fn notices_of_payment(&self, payment_id: &str) -> Result<Vec<NoticeRecord>, StoreError> {
+        let payment_id = payment_id.to_owned();
+        self.readers.run(move |connection| notices::of_payment(connection, &payment_id)).await
+    }
+
+    async fn notice_attempts(
+        &self,
+        notice_id: &str,
+    ) -> Result<Vec<NoticeAttemptRecord>, StoreError> {
+        let notice_id = notice_id.to_owned();
+        self.readers.run(move |connection| notices::attempts(connection, &notice_id)).await
+    }
+
+    /// Also clears `delivered_at_ms` (it is set again by the next delivery); `last_error` is
+    /// kept.
+    async fn resend_notice(
+        &self,
+        notice_id: &str,
+        now_ms: i64,
+    ) -> Result<NoticeRecord, StoreError> {
+        let notice_id = notice_id.to_owned();
+        self.writer.submit(|reply| Job::ResendNotice { notice_id, now_ms, reply }).await
     }
 
     async fn payment(&self, payment_id: &str) -> Result<Option<PaymentRecord>, StoreError> {

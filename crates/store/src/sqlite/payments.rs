@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, Params, Row};
 use tidegate_core::{DeclineReason, PaymentFlow, PaymentState};
 
 use super::error::{corrupt, is_primary_key_violation, unavailable, Context as _};
+use super::{notices, refunds};
 use crate::{NewPayment, PaymentRecord, Reservation, StateChange, StoreError};
 
 /// The payment columns in the order [`payment_from_row`] reads them.
@@ -35,6 +36,14 @@ const SELECT_DUPLICATE: &str = concat!(
     " FROM payments WHERE account = ?1 AND terminal = ?2 AND order_number = ?3 AND method = ?4
       AND state IN ('processing', 'pending', 'approved') AND created_at_ms >= ?5
       ORDER BY created_at_ms DESC, rowid DESC LIMIT 1"
+);
+
+// Newest first, ties like the replay check.
+const SELECT_BY_ORDER: &str = concat!(
+    "SELECT ",
+    payment_columns!(),
+    " FROM payments WHERE account = ?1 AND terminal = ?2 AND order_number = ?3
+      ORDER BY created_at_ms DESC, rowid DESC"
 );
 
 // The WHERE clause repeats the partial index's condition word for word so SQLite uses it.
@@ -160,8 +169,9 @@ fn insert(connection: &Connection, payment: &NewPayment) -> Result<(), StoreErro
     Ok(())
 }
 
-/// The compare-and-set state change and its event row (see [`crate::Store::apply_change`]).
-/// Runs inside the caller's transaction.
+/// The compare-and-set state change, its event row and its notices (see
+/// [`crate::Store::apply_change`]). Runs inside the caller's transaction; on `Err` the caller
+/// rolls back whatever this wrote.
 pub(super) fn apply(
     connection: &Connection,
     change: &StateChange,
@@ -187,6 +197,14 @@ pub(super) fn apply(
             None => Err(StoreError::NotFound),
         };
     };
+    // Checked after the compare-and-set so a stale caller still learns the current state, and
+    // on the writer so no refund can slip in between this check and the commit.
+    if change.expected == PaymentState::Approved
+        && change.new_state == PaymentState::Voided
+        && refunds::holds_any(connection, &change.payment_id)?
+    {
+        return Err(StoreError::HasRefunds);
+    }
     connection
         .prepare_cached(INSERT_EVENT)
         .context(DOING)?
@@ -199,6 +217,7 @@ pub(super) fn apply(
             decline_reason,
         ])
         .context(DOING)?;
+    notices::insert_all(connection, &change.notices)?;
     Ok(payment)
 }
 
@@ -208,6 +227,16 @@ pub(super) fn by_id(
     payment_id: &str,
 ) -> Result<Option<PaymentRecord>, StoreError> {
     query_one(connection, SELECT_BY_ID, [payment_id])
+}
+
+/// Payments of one order on one terminal, newest first.
+pub(super) fn by_order(
+    connection: &Connection,
+    account: &str,
+    terminal: &str,
+    order_number: &str,
+) -> Result<Vec<PaymentRecord>, StoreError> {
+    query_all(connection, SELECT_BY_ORDER, [account, terminal, order_number])
 }
 
 /// Unfinished payments, oldest first, at most `limit`.

@@ -14,9 +14,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::connection::{self, ConnectionSettings};
 use super::error::Context as _;
-use super::{payments, terminals};
+use super::{notices, payments, refunds, terminals};
 use crate::{
-    NewPayment, NewTerminal, PaymentRecord, Reservation, StateChange, StoreError, TerminalRecord,
+    NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeNext, NoticeRecord, PaymentRecord,
+    RefundCompletion, RefundRecord, RefundReservation, Reservation, StateChange, StoreError,
+    TerminalRecord,
 };
 
 /// The most jobs one transaction takes; bounds how long the last of them waits for the first.
@@ -40,6 +42,16 @@ pub(super) enum Job {
     Apply { change: StateChange, reply: Reply<PaymentRecord> },
     /// [`crate::Store::add_terminal`].
     AddTerminal { terminal: NewTerminal, reply: Reply<TerminalRecord> },
+    /// [`crate::Store::reserve_refund`].
+    ReserveRefund { refund: Box<NewRefund>, reply: Reply<RefundReservation> },
+    /// [`crate::Store::complete_refund`].
+    CompleteRefund { completion: RefundCompletion, reply: Reply<RefundRecord> },
+    /// [`crate::Store::claim_due_notices`].
+    ClaimNotices { now_ms: i64, lease_ms: i64, limit: usize, reply: Reply<Vec<NoticeRecord>> },
+    /// [`crate::Store::record_notice_attempt`].
+    RecordAttempt { attempt: NoticeAttempt, next: NoticeNext, reply: Reply<NoticeRecord> },
+    /// [`crate::Store::resend_notice`].
+    ResendNotice { notice_id: String, now_ms: i64, reply: Reply<NoticeRecord> },
 }
 
 impl Job {
@@ -55,6 +67,21 @@ impl Job {
             Job::AddTerminal { terminal, reply } => {
                 hold(reply, terminals::add(connection, &terminal))
             }
+            Job::ReserveRefund { refund, reply } => {
+                hold(reply, refunds::reserve(connection, *refund))
+            }
+            Job::CompleteRefund { completion, reply } => {
+                hold(reply, refunds::complete(connection, &completion))
+            }
+            Job::ClaimNotices { now_ms, lease_ms, limit, reply } => {
+                hold(reply, notices::claim_due(connection, now_ms, lease_ms, limit))
+            }
+            Job::RecordAttempt { attempt, next, reply } => {
+                hold(reply, notices::record_attempt(connection, &attempt, next))
+            }
+            Job::ResendNotice { notice_id, now_ms, reply } => {
+                hold(reply, notices::resend(connection, &notice_id, now_ms))
+            }
         }
     }
 
@@ -68,6 +95,12 @@ impl Job {
             Job::Reserve { reply, .. } => drop(reply.send(Err(error()))),
             Job::Apply { reply, .. } => drop(reply.send(Err(error()))),
             Job::AddTerminal { reply, .. } => drop(reply.send(Err(error()))),
+            Job::ReserveRefund { reply, .. } => drop(reply.send(Err(error()))),
+            Job::CompleteRefund { reply, .. } => drop(reply.send(Err(error()))),
+            Job::ClaimNotices { reply, .. } => drop(reply.send(Err(error()))),
+            Job::RecordAttempt { reply, .. } | Job::ResendNotice { reply, .. } => {
+                drop(reply.send(Err(error())));
+            }
         }
     }
 }

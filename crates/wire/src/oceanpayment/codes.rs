@@ -19,6 +19,20 @@
 //! | 29109 | Request too large | `RequestTooLarge` |
 //! | 29110 | Unsupported content type | `UnsupportedMediaType` |
 //! | 29111 | Service temporarily unavailable, nothing was charged | `TemporarilyUnavailable` |
+//! | 29201 | Order not found | `OrderNotFound` |
+//! | 29202 | Payment not found | `PaymentNotFound` |
+//! | 29203 | Payment is not refundable | `PaymentNotRefundable` |
+//! | 29204 | Refund amount exceeds the refundable amount | `RefundExceedsRefundable` |
+//! | 29205 | A full refund must be of the whole payment amount | `FullRefundAmountMismatch` |
+//! | 29206 | Refund not found | `RefundNotFound` |
+//! | 29207 | Payment has refunds and cannot be voided | `PaymentHasRefunds` |
+//! | 29208 | Unsupported payment_authType | `UnsupportedOperation` |
+//! | 29209 | Notice URL not allowed | `NoticeUrlNotAllowed` |
+//! | 29210 | Acquirer did not confirm, nothing changed; retry | `AcquirerUnavailable` |
+//!
+//! The 291xx codes answer malformed or unsupported requests, the 292xx codes refusals of
+//! order-management calls (query, refund, void) and of notice addresses. Oceanpayment documents
+//! no error codes for its order-management calls, so those are all Tidegate's own.
 //!
 //! `{field}` is the field as the request spelled it when the error names one, otherwise the
 //! Oceanpayment name of the [`Field`] (see [`field_wire_name`]).
@@ -31,6 +45,9 @@ pub const APPROVED: (u32, &str) = (80000, "Transaction Approved");
 /// The details while the customer still has to act (enter a PIN, scan the merchant's QR code).
 pub const AWAITING_CUSTOMER: (u32, &str) =
     (29001, "Waiting for the customer to complete the payment");
+
+/// The details of a payment the merchant voided (closed unpaid, or reversed in full).
+pub const VOIDED: (u32, &str) = (80053, "Authorisation Void");
 
 /// The details while the acquirer's result is not known yet.
 pub const RESULT_UNKNOWN: (u32, &str) = (
@@ -81,6 +98,22 @@ pub fn error_details(error: &GatewayError) -> (u32, String) {
             29111,
             "Service temporarily unavailable, nothing was charged",
         ),
+        ErrorKind::OrderNotFound => (29201, "Order not found"),
+        ErrorKind::PaymentNotFound => (29202, "Payment not found"),
+        ErrorKind::PaymentNotRefundable => (29203, "Payment is not refundable"),
+        ErrorKind::RefundExceedsRefundable => {
+            (29204, "Refund amount exceeds the refundable amount")
+        }
+        ErrorKind::FullRefundAmountMismatch => {
+            (29205, "A full refund must be of the whole payment amount")
+        }
+        ErrorKind::RefundNotFound => (29206, "Refund not found"),
+        ErrorKind::PaymentHasRefunds => (29207, "Payment has refunds and cannot be voided"),
+        ErrorKind::UnsupportedOperation => (29208, "Unsupported payment_authType"),
+        ErrorKind::NoticeUrlNotAllowed => (29209, "Notice URL not allowed"),
+        ErrorKind::AcquirerUnavailable => {
+            (29210, "Acquirer did not confirm, nothing changed; retry")
+        }
     };
     (code, message.to_owned())
 }
@@ -107,6 +140,13 @@ fn missing_field(field: Field) -> Option<(u32, &'static str)> {
         | Field::Zip
         | Field::CustomerIp
         | Field::NoticeUrl
+        | Field::PaymentId
+        | Field::RefundNumber
+        | Field::RefundType
+        | Field::RefundAmount
+        | Field::RefundDescription
+        | Field::RefundId
+        | Field::Operation
         | Field::Other => None,
     }
 }
@@ -133,6 +173,13 @@ fn field_too_long(field: Field) -> Option<(u32, &'static str)> {
         | Field::Address
         | Field::Zip
         | Field::CustomerIp
+        | Field::PaymentId
+        | Field::RefundNumber
+        | Field::RefundType
+        | Field::RefundAmount
+        | Field::RefundDescription
+        | Field::RefundId
+        | Field::Operation
         | Field::Other => None,
     }
 }
@@ -159,6 +206,13 @@ fn invalid_format(field: Field) -> Option<(u32, &'static str)> {
         | Field::Zip
         | Field::CustomerIp
         | Field::NoticeUrl
+        | Field::PaymentId
+        | Field::RefundNumber
+        | Field::RefundType
+        | Field::RefundAmount
+        | Field::RefundDescription
+        | Field::RefundId
+        | Field::Operation
         | Field::Other => None,
     }
 }
@@ -186,6 +240,13 @@ pub fn field_wire_name(field: Field) -> &'static str {
         Field::Zip => "billing_zip",
         Field::CustomerIp => "billing_ip",
         Field::NoticeUrl => "noticeUrl",
+        Field::PaymentId => "payment_id",
+        Field::RefundNumber => "refund_number",
+        Field::RefundType => "refund_type",
+        Field::RefundAmount => "refund_amount",
+        Field::RefundDescription => "refund_description",
+        Field::RefundId => "refund_id",
+        Field::Operation => "payment_authType",
         Field::Other => "unnamed field",
     }
 }
@@ -207,12 +268,29 @@ pub fn format_details(code: u32, message: &str) -> String {
     format!("{code}:{message}")
 }
 
-/// The `payment_status` value: `1` paid, `0` failed or closed, `-1` not final yet.
+/// The `payment_status` (order query: `payment_results`) value: `1` paid, `0` failed, closed
+/// or voided, `-1` not final yet.
 pub fn payment_status(state: PaymentState) -> &'static str {
     match state {
         PaymentState::Processing | PaymentState::Pending => "-1",
         PaymentState::Approved => "1",
-        PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => "0",
+        PaymentState::Declined
+        | PaymentState::Cancelled
+        | PaymentState::Expired
+        | PaymentState::Voided => "0",
+    }
+}
+
+/// The order query's `refund_status`: `0` nothing refunded, `1` fully refunded, `2` partly
+/// refunded. Both amounts are in minor units; `refunded_minor` counts the refunds that hold
+/// their amount (processing or succeeded).
+pub fn refund_status(refunded_minor: i64, amount_minor: i64) -> &'static str {
+    if refunded_minor <= 0 {
+        "0"
+    } else if refunded_minor >= amount_minor {
+        "1"
+    } else {
+        "2"
     }
 }
 
@@ -243,6 +321,16 @@ mod tests {
             ErrorKind::RequestTooLarge,
             ErrorKind::UnsupportedMediaType,
             ErrorKind::TemporarilyUnavailable,
+            ErrorKind::OrderNotFound,
+            ErrorKind::PaymentNotFound,
+            ErrorKind::PaymentNotRefundable,
+            ErrorKind::RefundExceedsRefundable,
+            ErrorKind::FullRefundAmountMismatch,
+            ErrorKind::RefundNotFound,
+            ErrorKind::PaymentHasRefunds,
+            ErrorKind::UnsupportedOperation,
+            ErrorKind::NoticeUrlNotAllowed,
+            ErrorKind::AcquirerUnavailable,
         ];
         for field in Field::ALL {
             kinds.extend([
@@ -258,7 +346,9 @@ mod tests {
         error_details(&GatewayError::new(kind))
     }
 
-    const TIDEGATE_CODES: std::ops::RangeInclusive<u32> = 29101..=29111;
+    fn is_tidegate_code(code: u32) -> bool {
+        (29101..=29111).contains(&code) || (29201..=29210).contains(&code)
+    }
 
     #[test]
     fn every_error_has_a_code_and_a_message() {
@@ -266,7 +356,7 @@ mod tests {
             let (code, message) = details(kind);
             assert!(!message.is_empty(), "{kind:?}");
             assert!(
-                (20001..=20061).contains(&code) || TIDEGATE_CODES.contains(&code),
+                (20001..=20061).contains(&code) || is_tidegate_code(code),
                 "{kind:?} -> {code}"
             );
         }
@@ -278,7 +368,7 @@ mod tests {
         let mut code_of: HashMap<String, u32> = HashMap::new();
         for kind in every_kind() {
             let (code, message) = details(kind);
-            if TIDEGATE_CODES.contains(&code) && message.contains(": ") {
+            if is_tidegate_code(code) && message.contains(": ") {
                 continue;
             }
             let known = message_of.entry(code).or_insert_with(|| message.clone());
@@ -298,7 +388,7 @@ mod tests {
             let published: Vec<u32> = Field::ALL
                 .into_iter()
                 .map(|field| details(family(field)).0)
-                .filter(|code| !TIDEGATE_CODES.contains(code) || *code == 29101)
+                .filter(|code| !is_tidegate_code(*code) || *code == 29101)
                 .collect();
             let unique: HashSet<&u32> = published.iter().collect();
             assert_eq!(unique.len(), published.len());
@@ -494,6 +584,44 @@ mod tests {
                 29111,
                 "Service temporarily unavailable, nothing was charged",
             ),
+            (ErrorKind::OrderNotFound, 29201, "Order not found"),
+            (ErrorKind::PaymentNotFound, 29202, "Payment not found"),
+            (
+                ErrorKind::PaymentNotRefundable,
+                29203,
+                "Payment is not refundable",
+            ),
+            (
+                ErrorKind::RefundExceedsRefundable,
+                29204,
+                "Refund amount exceeds the refundable amount",
+            ),
+            (
+                ErrorKind::FullRefundAmountMismatch,
+                29205,
+                "A full refund must be of the whole payment amount",
+            ),
+            (ErrorKind::RefundNotFound, 29206, "Refund not found"),
+            (
+                ErrorKind::PaymentHasRefunds,
+                29207,
+                "Payment has refunds and cannot be voided",
+            ),
+            (
+                ErrorKind::UnsupportedOperation,
+                29208,
+                "Unsupported payment_authType",
+            ),
+            (
+                ErrorKind::NoticeUrlNotAllowed,
+                29209,
+                "Notice URL not allowed",
+            ),
+            (
+                ErrorKind::AcquirerUnavailable,
+                29210,
+                "Acquirer did not confirm, nothing changed; retry",
+            ),
         ];
         for (kind, code, message) in cases {
             assert_eq!(details(kind), (code, message.to_owned()), "{kind:?}");
@@ -530,7 +658,7 @@ mod tests {
             .into_iter()
             .map(|r| decline_details(r).0)
             .collect();
-        codes.extend([APPROVED.0, AWAITING_CUSTOMER.0, RESULT_UNKNOWN.0]);
+        codes.extend([APPROVED.0, AWAITING_CUSTOMER.0, RESULT_UNKNOWN.0, VOIDED.0]);
         let unique: HashSet<&u32> = codes.iter().collect();
         assert_eq!(unique.len(), codes.len());
         for reason in DeclineReason::ALL {
@@ -546,6 +674,64 @@ mod tests {
         }
         assert_eq!(payment_status(PaymentState::Approved), "1");
         assert_eq!(payment_status(PaymentState::Expired), "0");
+        assert_eq!(payment_status(PaymentState::Voided), "0");
+    }
+
+    #[test]
+    fn new_fields_use_the_generic_codes_with_their_wire_names() {
+        let cases = [
+            (Field::PaymentId, "payment_id"),
+            (Field::RefundNumber, "refund_number"),
+            (Field::RefundType, "refund_type"),
+            (Field::RefundAmount, "refund_amount"),
+            (Field::RefundDescription, "refund_description"),
+            (Field::RefundId, "refund_id"),
+            (Field::Operation, "payment_authType"),
+        ];
+        for (field, name) in cases {
+            assert_eq!(field_wire_name(field), name);
+            assert_eq!(
+                details(ErrorKind::FieldTooLong(field)),
+                (29105, format!("Field too long: {name}"))
+            );
+            assert_eq!(
+                details(ErrorKind::InvalidFormat(field)),
+                (29106, format!("Invalid field format: {name}"))
+            );
+            assert_eq!(
+                details(ErrorKind::MissingField(field)),
+                (29107, format!("Missing field: {name}"))
+            );
+        }
+    }
+
+    #[test]
+    fn every_tidegate_code_has_one_meaning() {
+        let mut message_of: HashMap<u32, String> = HashMap::new();
+        for kind in every_kind() {
+            let (code, message) = details(kind);
+            if (29201..=29210).contains(&code) {
+                let known = message_of.entry(code).or_insert_with(|| message.clone());
+                assert_eq!(*known, message, "code {code}");
+            }
+        }
+        assert_eq!(message_of.len(), 10);
+    }
+
+    #[test]
+    fn refund_status_says_how_much_was_refunded() {
+        assert_eq!(refund_status(0, 9000), "0");
+        assert_eq!(refund_status(1, 9000), "2");
+        assert_eq!(refund_status(8999, 9000), "2");
+        assert_eq!(refund_status(9000, 9000), "1");
+    }
+
+    #[test]
+    fn voided_details_are_the_published_void_code() {
+        assert_eq!(
+            format_details(VOIDED.0, VOIDED.1),
+            "80053:Authorisation Void"
+        );
     }
 
     #[test]

@@ -3,17 +3,10 @@
 //!
 //! Elements appear in the order Oceanpayment documents for notices, every one of them present
 //! (empty when there is nothing to say), because merchant plugins read them by name and some
-//! by position. `signValue` covers the payment-result fields
-//! ([`PAYMENT_RESULT_FIELDS`](crate::oceanpayment::sign::PAYMENT_RESULT_FIELDS)).
+//! by position. `signValue` covers the payment-result fields ([`PAYMENT_RESULT_FIELDS`]).
 
-use crate::oceanpayment::sign::sign;
-use quick_xml::escape::escape;
-use std::borrow::Cow;
-
-const DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
-
-/// Room for the declaration, the tags and a signature, so one allocation usually suffices.
-const FIXED_CAPACITY: usize = 1024;
+use crate::oceanpayment::sign::PAYMENT_RESULT_FIELDS;
+use crate::oceanpayment::xml::{signed_document, SIGN_VALUE};
 
 /// The fields of a payment result, as the wire shows them (all text, empty when unknown).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,7 +68,7 @@ pub struct PaymentReply {
 }
 
 impl PaymentReply {
-    /// The values the signature covers, in [`PAYMENT_RESULT_FIELDS`](crate::oceanpayment::sign::PAYMENT_RESULT_FIELDS) order.
+    /// The values the signature covers, in [`PAYMENT_RESULT_FIELDS`] order.
     pub fn signed_values(&self) -> [&str; 12] {
         [
             &self.account,
@@ -99,47 +92,23 @@ impl PaymentReply {
     /// here through echoes of refused requests; they are replaced by U+FFFD before signing, so
     /// the document stays well-formed and its signature still verifies over what it shows.
     pub fn encode(&self, secure_code: &str) -> String {
-        let reply = if self
-            .elements("")
-            .iter()
-            .all(|(_, text)| text.chars().all(xml_can_carry))
-        {
-            Cow::Borrowed(self)
-        } else {
-            Cow::Owned(self.xml_safe_copy())
-        };
-        let sign_value = if secure_code.is_empty() {
-            String::new()
-        } else {
-            sign(&reply.signed_values(), secure_code)
-        };
-        let elements = reply.elements(&sign_value);
-        let text_length: usize = elements.iter().map(|(_, text)| text.len()).sum();
-        let mut xml = String::with_capacity(FIXED_CAPACITY + text_length);
-        xml.push_str(DECLARATION);
-        xml.push_str("<response>");
-        for (tag, text) in elements {
-            xml.push('<');
-            xml.push_str(tag);
-            xml.push('>');
-            push_text(&mut xml, text);
-            xml.push_str("</");
-            xml.push_str(tag);
-            xml.push('>');
-        }
-        xml.push_str("</response>");
-        xml
+        signed_document(
+            "response",
+            &self.elements(),
+            PAYMENT_RESULT_FIELDS,
+            secure_code,
+        )
     }
 
-    /// Every element as `(tag, text)`, in Oceanpayment's order.
-    fn elements<'a>(&'a self, sign_value: &'a str) -> [(&'static str, &'a str); 28] {
+    /// Every element as `(tag, text)`, in Oceanpayment's order; `signValue` is filled in later.
+    fn elements(&self) -> [(&'static str, &str); 28] {
         [
             ("notice_type", &self.notice_type),
             ("push_dateTime", &self.push_date_time),
             ("response_type", &self.response_type),
             ("account", &self.account),
             ("terminal", &self.terminal),
-            ("signValue", sign_value),
+            (SIGN_VALUE, ""),
             ("methods", &self.methods),
             ("order_number", &self.order_number),
             ("card_country", &self.card_country),
@@ -164,73 +133,12 @@ impl PaymentReply {
             ("pay_userId", &self.pay_user_id),
         ]
     }
-
-    fn xml_safe_copy(&self) -> PaymentReply {
-        let mut copy = self.clone();
-        let texts = [
-            &mut copy.notice_type,
-            &mut copy.push_date_time,
-            &mut copy.response_type,
-            &mut copy.account,
-            &mut copy.terminal,
-            &mut copy.methods,
-            &mut copy.order_number,
-            &mut copy.card_country,
-            &mut copy.order_currency,
-            &mut copy.order_amount,
-            &mut copy.order_notes,
-            &mut copy.card_number,
-            &mut copy.card_type,
-            &mut copy.payment_country,
-            &mut copy.payment_id,
-            &mut copy.payment_auth_type,
-            &mut copy.payment_status,
-            &mut copy.payment_details,
-            &mut copy.payment_solutions,
-            &mut copy.payment_risk,
-            &mut copy.payment_amount,
-            &mut copy.payment_exchange_rate,
-            &mut copy.pay_bar_code,
-            &mut copy.auth_reason,
-            &mut copy.order_operator,
-            &mut copy.auth_code,
-            &mut copy.pay_user_id,
-        ];
-        for text in texts {
-            if !text.chars().all(xml_can_carry) {
-                *text = text
-                    .chars()
-                    .map(|c| if xml_can_carry(c) { c } else { '\u{FFFD}' })
-                    .collect();
-            }
-        }
-        copy
-    }
-}
-
-/// Whether XML 1.0 can hold the character, literally or as a character reference.
-fn xml_can_carry(c: char) -> bool {
-    !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
-}
-
-/// Appends escaped text. A carriage return is written as a character reference because XML
-/// parsers turn a literal one into a line feed, and the merchant would then verify the
-/// signature over different text than was signed.
-fn push_text(xml: &mut String, text: &str) {
-    let mut lines = text.split('\r');
-    if let Some(first) = lines.next() {
-        xml.push_str(&escape(first));
-    }
-    for line in lines {
-        xml.push_str("&#13;");
-        xml.push_str(&escape(line));
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oceanpayment::sign::{verify, PAYMENT_RESULT_FIELDS};
+    use crate::oceanpayment::sign::{sign, verify};
     use quick_xml::events::Event;
     use quick_xml::Reader;
     use std::collections::HashMap;

@@ -6,6 +6,12 @@
 //! case, so verification ignores case.
 //!
 //! The field lists below are in signing order and leave out the trailing `secureCode`.
+//!
+//! Oceanpayment publishes no formula for the signatures of its order-management replies and
+//! business-event notices. For those ([`QUERY_RESULT_FIELDS`], [`REFUND_REPLY_FIELDS`],
+//! [`REFUND_QUERY_REPLY_FIELDS`], [`AUTH_REPLY_FIELDS`], [`BUSINESS_NOTICE_FIELDS`]) the lists
+//! are Tidegate's own choice: the identifying fields of the reply and its outcome, in element
+//! order, built the same way as the published ones. They are part of Tidegate's wire contract.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -113,6 +119,58 @@ pub const CARD_BINDING_FIELDS: &[&str] = &[
     "billing_firstName",
     "billing_lastName",
     "billing_email",
+];
+
+/// Each `paymentInfo` of an order query reply (Tidegate's choice; see the module docs).
+pub const QUERY_RESULT_FIELDS: &[&str] = &[
+    "account",
+    "terminal",
+    "order_number",
+    "order_currency",
+    "order_amount",
+    "order_notes",
+    "payment_id",
+    "payment_results",
+    "payment_details",
+];
+
+/// Refund replies (Tidegate's choice; see the module docs).
+pub const REFUND_REPLY_FIELDS: &[&str] = &[
+    "account",
+    "terminal",
+    "payment_id",
+    "refund_number",
+    "refund_id",
+    "refund_results",
+];
+
+/// Refund status query replies (Tidegate's choice; see the module docs).
+pub const REFUND_QUERY_REPLY_FIELDS: &[&str] =
+    &["account", "terminal", "refund_id", "refund_check"];
+
+/// `/gateway/service/auth` replies (Tidegate's choice; see the module docs).
+pub const AUTH_REPLY_FIELDS: &[&str] = &[
+    "account",
+    "terminal",
+    "order_number",
+    "payment_id",
+    "payment_authType",
+    "payment_status",
+    "payment_details",
+];
+
+/// Business-event notices such as refunds (Tidegate's choice; see the module docs): what
+/// identifies the event and its outcome.
+pub const BUSINESS_NOTICE_FIELDS: &[&str] = &[
+    "account",
+    "terminal",
+    "order_number",
+    "order_currency",
+    "order_amount",
+    "payment_id",
+    "notice_type",
+    "push_status",
+    "push_id",
 ];
 
 /// Upper-case hex SHA-256 of `parts` concatenated, then `secure_code`.

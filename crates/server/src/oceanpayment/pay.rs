@@ -1,77 +1,39 @@
-//! The Oceanpayment dialect's routes: `POST /gateway/directservice/pay` (in-person wallets).
-//!
-//! Every answer is the `<response>` XML a till parses, including refusals (`payment_status` 0
-//! with `payment_details` `code:message`). HTTP status: 200 for every answer a till should act
-//! on (approved, declined, pending, validation and business refusals); 400 for a body that is
-//! not a form, 413 for a body over the limit, 415 for another content type, 503 when the
-//! payment could not be recorded. Replies to requests that did not authenticate (unknown
-//! terminal, bad signature) carry an empty `signValue`.
+//! `POST /gateway/directservice/pay`: in-person WeChat Pay and Alipay payments.
 
+use super::{authenticate, unavailable, XmlReply};
 use crate::AppState;
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use std::time::Instant;
 use tidegate_core::{ErrorKind, GatewayError, PaymentState, Wallet};
 use tidegate_engine::{EngineError, PayCommand};
 use tidegate_store::PaymentRecord;
 use tidegate_wire::oceanpayment::codes;
-use tidegate_wire::oceanpayment::sign::{self, PAY_REQUEST_FIELDS};
-use tidegate_wire::oceanpayment::{request_fingerprint, Credentials, Form, PayRequest, PaymentReply};
+use tidegate_wire::oceanpayment::sign::PAY_REQUEST_FIELDS;
+use tidegate_wire::oceanpayment::{request_fingerprint, Form, PayRequest, PaymentReply};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/gateway/directservice/pay", post(direct_service_pay))
-}
-
-/// An XML answer with its HTTP status.
-struct XmlReply {
-    status: StatusCode,
-    body: String,
-}
-
-impl IntoResponse for XmlReply {
-    fn into_response(self) -> Response {
-        (self.status, [(header::CONTENT_TYPE, "application/xml; charset=utf-8")], self.body).into_response()
-    }
-}
-
-async fn direct_service_pay(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
+pub(super) async fn direct_service_pay(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
     let started = Instant::now();
-    if !is_form(&headers) {
-        return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, &GatewayError::new(ErrorKind::UnsupportedMediaType), "");
-    }
-    let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
-        return refusal(StatusCode::PAYLOAD_TOO_LARGE, None, &GatewayError::new(ErrorKind::RequestTooLarge), "");
-    };
-    let form = match Form::parse(&bytes) {
-        Ok(form) => form,
-        Err(error) => return refusal(StatusCode::BAD_REQUEST, None, &error, ""),
-    };
-    let credentials = match Credentials::from_form(&form) {
-        Ok(credentials) => credentials,
-        Err(error) => return refusal(StatusCode::OK, Some(&form), &error, ""),
-    };
-    let secure_code = match state.engine.terminal_secret(&credentials.account, &credentials.terminal).await {
-        Ok(Some(secret)) => secret,
-        Ok(None) => return refusal(StatusCode::OK, Some(&form), &GatewayError::new(ErrorKind::UnknownTerminal), ""),
-        Err(error) => {
-            tracing::error!(%error, "terminal lookup failed");
-            return refusal(StatusCode::SERVICE_UNAVAILABLE, Some(&form), &GatewayError::new(ErrorKind::TemporarilyUnavailable), "");
-        }
-    };
-    let secure_code = secure_code.expose_secret();
-    if !sign::verify(&credentials.sign_value, &form.values(PAY_REQUEST_FIELDS), secure_code) {
-        return refusal(StatusCode::OK, Some(&form), &GatewayError::new(ErrorKind::BadSignature), "");
-    }
-    let request = match PayRequest::parse(&form) {
+    let request = match authenticate(&state, &headers, body, |_| PAY_REQUEST_FIELDS).await {
         Ok(request) => request,
-        Err(error) => return refusal(StatusCode::OK, Some(&form), &error, secure_code),
+        Err(rejected) => return refusal(rejected.status, rejected.form.as_ref(), &rejected.error, ""),
     };
-    let command = pay_command(request, request_fingerprint(&form));
+    let secure_code = request.secure_code.expose_secret();
+    let form = &request.form;
+    let pay = match PayRequest::parse(form) {
+        Ok(pay) => pay,
+        Err(error) => return refusal(StatusCode::OK, Some(form), &error, secure_code),
+    };
+    if let Some(url) = &pay.notice_url {
+        if let Err(refusal_reason) = state.url_policy.check_syntax(url) {
+            tracing::info!(%refusal_reason, "noticeUrl refused");
+            let error = GatewayError::at(ErrorKind::NoticeUrlNotAllowed, "noticeUrl");
+            return refusal(StatusCode::OK, Some(form), &error, secure_code);
+        }
+    }
+    let command = pay_command(pay, request_fingerprint(form));
     match state.engine.pay(command).await {
         Ok(payment) => {
             tracing::info!(
@@ -83,22 +45,14 @@ async fn direct_service_pay(State(state): State<AppState>, headers: HeaderMap, b
             XmlReply { status: StatusCode::OK, body: payment_reply(&payment).encode(secure_code) }
         }
         Err(EngineError::DuplicateOrder { .. }) => {
-            refusal(StatusCode::OK, Some(&form), &GatewayError::new(ErrorKind::DuplicateOrder), secure_code)
+            refusal(StatusCode::OK, Some(form), &GatewayError::new(ErrorKind::DuplicateOrder), secure_code)
         }
+        Err(EngineError::Refused(kind)) => refusal(StatusCode::OK, Some(form), &GatewayError::new(kind), secure_code),
         Err(error) => {
-            tracing::error!(%error, "payment could not be recorded");
-            let unavailable = GatewayError::new(ErrorKind::TemporarilyUnavailable);
-            refusal(StatusCode::SERVICE_UNAVAILABLE, Some(&form), &unavailable, secure_code)
+            let (status, error) = unavailable(&error);
+            refusal(status, Some(form), &error, secure_code)
         }
     }
-}
-
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
 fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
@@ -118,7 +72,7 @@ fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
 
 /// A refusal in the reply format, echoing what the till sent so it can match the answer to its
 /// order. Signed only when the request authenticated (`secure_code` non-empty).
-fn refusal(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure_code: &str) -> XmlReply {
+pub(super) fn refusal(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure_code: &str) -> XmlReply {
     let (code, message) = codes::error_details(error);
     tracing::info!(code, error = %error, http_status = status.as_u16(), "directservice/pay refused");
     let echo = |name: &str| form.map(|form| form.value(name).to_owned()).unwrap_or_default();
@@ -167,9 +121,10 @@ pub(crate) fn payment_reply(payment: &PaymentRecord) -> PaymentReply {
     }
 }
 
-fn details(payment: &PaymentRecord) -> (u32, &'static str) {
+pub(crate) fn details(payment: &PaymentRecord) -> (u32, &'static str) {
     match payment.state {
         PaymentState::Approved => codes::APPROVED,
+        PaymentState::Voided => codes::VOIDED,
         PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => {
             codes::decline_details(payment.decline_reason.unwrap_or(tidegate_core::DeclineReason::Declined))
         }
@@ -181,7 +136,7 @@ fn details(payment: &PaymentRecord) -> (u32, &'static str) {
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in UTC.
-fn format_time(unix_ms: i64) -> String {
+pub(crate) fn format_time(unix_ms: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     time::OffsetDateTime::from_unix_timestamp(unix_ms / 1000)
         .ok()
