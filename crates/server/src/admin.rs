@@ -1,4 +1,11 @@
-//! The admin API: inspect payments and their notices, resend a notice.
+//! The admin API: inspect payments and their notices, resend a notice, count payments.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /admin/payments/{payment_id}` | the payment as JSON |
+//! | `GET /admin/payments/{payment_id}/notices` | its notices, each with every delivery attempt |
+//! | `POST /admin/notices/{notice_id}/resend` | 202: the notice is due again now |
+//! | `GET /admin/stats` | `{"payments": {state: count}}` |
 //!
 //! Every route needs `Authorization: Bearer <admin_token>`. Without an `admin_token` in the
 //! configuration (or `TIDEGATE_ADMIN_TOKEN`) the admin API is off and answers 404.
@@ -20,6 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/payments/{payment_id}", get(payment))
         .route("/admin/payments/{payment_id}/notices", get(notices))
         .route("/admin/notices/{notice_id}/resend", post(resend))
+        .route("/admin/stats", get(stats))
 }
 
 type Answer = (StatusCode, Json<Value>);
@@ -143,6 +151,20 @@ async fn notices(State(state): State<AppState>, headers: HeaderMap, Path(payment
         Ok(notices) => {
             let listed: Vec<Value> = notices.iter().map(|(notice, attempts)| notice_json(notice, attempts)).collect();
             (StatusCode::OK, Json(json!({ "payment_id": payment_id, "notices": listed })))
+        }
+        Err(failure) => engine_error(&failure),
+    }
+}
+
+async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Answer {
+    if let Err(refused) = authorised(&state, &headers) {
+        return refused;
+    }
+    match state.engine.count_by_state().await {
+        Ok(counts) => {
+            let payments: serde_json::Map<String, Value> =
+                counts.into_iter().map(|(state, count)| (state, Value::from(count))).collect();
+            (StatusCode::OK, Json(json!({ "payments": payments })))
         }
         Err(failure) => engine_error(&failure),
     }

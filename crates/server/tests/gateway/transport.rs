@@ -63,3 +63,14 @@ async fn unknown_routes_are_404() {
     let response = gateway.client.get(format!("{}/nope", gateway.base_url)).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn admin_stats_count_payments_by_state() {
+    let gateway = Gateway::start().await;
+    let form = crate::harness::PayForm::customer_presented(&crate::harness::order("stats"), crate::harness::WECHAT_APPROVE);
+    gateway.pay(&form.signed()).await;
+    let (status, body) = gateway.admin("GET", "/admin/stats").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["payments"]["approved"], 1);
+    assert_eq!(body["payments"]["declined"], 0);
+}
