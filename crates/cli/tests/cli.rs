@@ -202,3 +202,32 @@ fn sign_prints_what_the_gateway_verifies() {
         "2e27426ca627e4734ca9c43bd18e593c4af1848688486a3c167d39f7f75cf7b2"
     );
 }
+
+#[tokio::test]
+async fn notices_are_listed_and_resent_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let served = serve(dir.path());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let notice_url = format!("http://{}/notice", closed.local_addr().expect("addr"));
+    drop(closed);
+    let mut form = signed_payment("notice-cli", "134567890123450000", "12345678", "995149", "99514901");
+    form.push(("noticeUrl".into(), notice_url));
+    let body = pay(&served.base_url, &form).await;
+    let payment_id = tag(&body, "payment_id");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(served);
+
+    let (ok, stdout, stderr) = run(dir.path(), &["notices", "list", "--payment", &payment_id]);
+    assert!(ok, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(listed[0]["payment_id"], payment_id.as_str());
+    assert_eq!(listed[0]["attempt_log"][0]["error"], "connection failed");
+    let notice_id = listed[0]["notice_id"].as_str().expect("id").to_owned();
+
+    let (ok, stdout, _) = run(dir.path(), &["notices", "resend", &notice_id]);
+    assert!(ok);
+    assert!(stdout.contains("is due again"), "{stdout}");
+    let (ok, _, stderr) = run(dir.path(), &["notices", "resend", "000000000000000000000"]);
+    assert!(!ok);
+    assert!(stderr.contains("no notice"), "{stderr}");
+}

@@ -18,7 +18,7 @@ mod terminals;
 pub use clock::now_ms;
 pub use error::EngineError;
 pub use orders::OrderAttempt;
-pub use notifier::{EncodedNotice, NoticeEncoder, NotifierConfig, UrlPolicy};
+pub use notifier::{EncodedNotice, NoticeEncoder, NoticeFormats, NotifierConfig, UrlPolicy};
 pub use pay::PayCommand;
 pub use refund::RefundCommand;
 pub use secrets::{generate_secure_code, SecretSealer};
@@ -77,15 +77,19 @@ struct Inner {
     started_at_ms: i64,
     /// Woken after every commit that may have queued a notice, so delivery starts at once.
     notice_signal: tokio::sync::Notify,
+    /// Each dialect's notices.
+    notice_formats: NoticeFormats,
 }
 
 impl Engine {
-    /// An engine over a store and an acquirer; terminal secrets are sealed with `sealer`.
+    /// An engine over a store and an acquirer; terminal secrets are sealed with `sealer`;
+    /// payments of a dialect in `notice_formats` are noticed in that dialect's format.
     pub fn new(
         store: Arc<dyn Store>,
         acquirer: Arc<dyn Acquirer>,
         sealer: SecretSealer,
         config: EngineConfig,
+        notice_formats: NoticeFormats,
     ) -> Engine {
         Engine {
             inner: Arc::new(Inner {
@@ -97,6 +101,7 @@ impl Engine {
                 resolver: resolve::ResolverState::default(),
                 started_at_ms: now_ms(),
                 notice_signal: tokio::sync::Notify::new(),
+                notice_formats,
             }),
         }
     }

@@ -24,8 +24,17 @@ pub struct EncodedNotice {
     pub body: String,
 }
 
-/// A dialect's notice format and acknowledgement rule.
+/// A dialect's notices: which payments are noticed, the format, the acknowledgement rule and
+/// the retry schedule.
 pub trait NoticeEncoder: Send + Sync + 'static {
+    /// True if this payment's (final) state is noticed at all: dialects differ, e.g. PingPong
+    /// notifies only successes and failures, not closed orders.
+    fn notifies(&self, payment: &PaymentRecord) -> bool;
+
+    /// Delay before each retry: the first attempt is immediate, the n-th retry waits
+    /// `retry_schedule()[n-1]`; after the last one the notice is given up.
+    fn retry_schedule(&self) -> &[Duration];
+
     /// The body of `notice`, signed with the terminal's secret.
     fn encode(
         &self,
@@ -144,12 +153,12 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Each dialect's notice format, by the dialect name stored on payments.
+pub type NoticeFormats = HashMap<String, Arc<dyn NoticeEncoder>>;
+
 /// How notices are delivered.
 #[derive(Debug, Clone)]
 pub struct NotifierConfig {
-    /// Delay before each retry: the first attempt is immediate, the n-th retry waits
-    /// `retry_schedule[n-1]`; after the last one the notice is given up.
-    pub retry_schedule: Vec<Duration>,
     /// Notices delivered at once, in all.
     pub concurrency: usize,
     /// Notices delivered at once to one endpoint (host and port).
@@ -165,8 +174,6 @@ pub struct NotifierConfig {
 impl Default for NotifierConfig {
     fn default() -> Self {
         NotifierConfig {
-            // Eight attempts over about a day: now, 15 s, 1 min, 5 min, 30 min, 2 h, 6 h, 15 h.
-            retry_schedule: [15, 60, 300, 1_800, 7_200, 21_600, 54_000].map(Duration::from_secs).to_vec(),
             concurrency: 32,
             per_host: 4,
             timeout: Duration::from_secs(10),
@@ -181,10 +188,9 @@ const BODY_PREFIX_CHARS: usize = 256;
 /// The most of an answer the notifier reads.
 const MAX_ANSWER_BYTES: usize = 4096;
 
-/// Delivers notices for an engine.
+/// Delivers notices for an engine, in the formats the engine was given.
 pub struct Notifier {
     engine: Engine,
-    encoders: HashMap<String, Arc<dyn NoticeEncoder>>,
     config: NotifierConfig,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -192,12 +198,11 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier; `encoders` maps a dialect name (as stored on payments) to its format.
-    pub fn new(engine: Engine, encoders: HashMap<String, Arc<dyn NoticeEncoder>>, config: NotifierConfig) -> Arc<Notifier> {
+    /// A notifier for `engine`'s notices.
+    pub fn new(engine: Engine, config: NotifierConfig) -> Arc<Notifier> {
         let global = Arc::new(Semaphore::new(config.concurrency.max(1)));
         Arc::new(Notifier {
             engine,
-            encoders,
             config,
             global,
             hosts: Mutex::new(HashMap::new()),
@@ -271,11 +276,17 @@ impl Notifier {
             Ok((status, body, acknowledged)) => (Some(status), body, None, acknowledged),
             Err(error) => (None, String::new(), Some(error), false),
         };
+        let schedule = self
+            .engine
+            .inner
+            .notice_formats
+            .get(&notice.created.dialect)
+            .map_or(&[][..], |format| format.retry_schedule());
         let next = if acknowledged {
             NoticeNext::Delivered
         } else {
             let retries_done = usize::try_from(notice.attempts).unwrap_or(usize::MAX);
-            match self.config.retry_schedule.get(retries_done) {
+            match schedule.get(retries_done) {
                 Some(delay) => NoticeNext::RetryAt(now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
                 None => NoticeNext::GiveUp,
             }
@@ -301,7 +312,9 @@ impl Notifier {
     /// One HTTP attempt: `Ok((status, answer, acknowledged))`, or why no answer came.
     async fn attempt(&self, notice: &NoticeRecord) -> Result<(u16, String, bool), String> {
         let encoder = self
-            .encoders
+            .engine
+            .inner
+            .notice_formats
             .get(&notice.created.dialect)
             .ok_or_else(|| format!("no encoder for dialect {}", notice.created.dialect))?;
         let store = &self.engine.inner.store;

@@ -29,6 +29,9 @@ pub struct PayCommand {
     pub fingerprint: String,
     /// The dialect that carried the request.
     pub dialect: &'static str,
+    /// How long the payment may stay unfinished, if the request says (else the configured
+    /// QR or pending lifetime).
+    pub time_to_live: Option<Duration>,
 }
 
 /// While a replayed payment is still being processed by its first request, check this often.
@@ -102,7 +105,7 @@ impl Engine {
             fingerprint: command.fingerprint.clone(),
             dialect: command.dialect.to_owned(),
             created_at_ms,
-            expires_at_ms: Some(created_at_ms + duration_ms(ttl)),
+            expires_at_ms: Some(created_at_ms + duration_ms(command.time_to_live.unwrap_or(ttl))),
         }
     }
 
@@ -180,9 +183,12 @@ impl Engine {
             return record;
         };
         let at_ms = now_ms();
-        // Merchants hear about outcomes, not intermediate steps: only final states are noticed.
+        // Merchants hear about outcomes, not intermediate steps: only final states are noticed,
+        // and only those the payment's dialect notifies.
         let notices = match (&record.created.notice_url, new_state.is_final()) {
-            (Some(url), true) => vec![self.new_notice(&record, None, url, at_ms)],
+            (Some(url), true) if self.dialect_notifies(&record, new_state) => {
+                vec![self.new_notice(&record, None, url, at_ms)]
+            }
             (Some(_) | None, _) => Vec::new(),
         };
         let change = StateChange {
@@ -220,6 +226,15 @@ impl Engine {
 }
 
 impl Engine {
+    fn dialect_notifies(&self, record: &PaymentRecord, new_state: PaymentState) -> bool {
+        let mut after = record.clone();
+        after.state = new_state;
+        self.inner
+            .notice_formats
+            .get(&record.created.dialect)
+            .is_some_and(|format| format.notifies(&after))
+    }
+
     /// An outbox row for a notice about `payment` (and `refund_id`, for refund notices).
     pub(crate) fn new_notice(
         &self,

@@ -26,6 +26,8 @@ pub struct RefundCommand {
     pub amount_text: String,
     /// The merchant's reason.
     pub description: String,
+    /// Where the refund's notice goes, if not to the payment's notice URL.
+    pub notice_url: Option<String>,
 }
 
 impl Engine {
@@ -83,7 +85,7 @@ impl Engine {
         let outcome = tokio::time::timeout(self.inner.config.acquirer_timeout, call)
             .await
             .unwrap_or(Err(AcquirerError::Timeout));
-        let refund = self.complete_refund(&payment, refund, outcome).await;
+        let refund = self.complete_refund(&payment, refund, outcome, command.notice_url.as_deref()).await;
         Ok((refund, payment))
     }
 
@@ -108,13 +110,14 @@ impl Engine {
         Ok(self.inner.store.refunds_of_payment(payment_id).await?)
     }
 
-    /// Commits an acquirer verdict on a refund (with its notice); an unknown verdict leaves the
-    /// refund `processing` for the resolver.
+    /// Commits an acquirer verdict on a refund (with its notice, to `notice_url` or else the
+    /// payment's); an unknown verdict leaves the refund `processing` for the resolver.
     pub(crate) async fn complete_refund(
         &self,
         payment: &PaymentRecord,
         refund: RefundRecord,
         outcome: Result<RefundOutcome, AcquirerError>,
+        notice_url: Option<&str>,
     ) -> RefundRecord {
         let (new_state, decline_reason, acquirer_ref) = match outcome {
             Ok(RefundOutcome::Succeeded { acquirer_ref }) => (RefundState::Succeeded, None, Some(acquirer_ref)),
@@ -125,7 +128,7 @@ impl Engine {
             }
         };
         let at_ms = now_ms();
-        let notices = match &payment.created.notice_url {
+        let notices = match notice_url.or(payment.created.notice_url.as_deref()) {
             Some(url) => vec![self.new_notice(payment, Some(&refund.created.refund_id), url, at_ms)],
             None => Vec::new(),
         };
@@ -171,7 +174,9 @@ impl Engine {
             let outcome = tokio::time::timeout(self.inner.config.acquirer_timeout, query)
                 .await
                 .unwrap_or(Err(AcquirerError::Timeout));
-            self.complete_refund(&payment, refund, outcome).await;
+            // The request's own notice URL is not stored; a refund finished by the resolver is
+            // noticed to the payment's notice URL.
+            self.complete_refund(&payment, refund, outcome, None).await;
         }
         Ok(())
     }

@@ -42,9 +42,11 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NoticesSection {
-    /// Milliseconds before each retry; the first attempt is immediate and the notice is given up
-    /// after the last retry.
-    pub retry_schedule_ms: Vec<u64>,
+    /// Milliseconds before each retry of an Oceanpayment notice; the first attempt is immediate
+    /// and the notice is given up after the last retry.
+    pub oceanpayment_retry_schedule_ms: Vec<u64>,
+    /// The same for PingPong notifications.
+    pub pingpong_retry_schedule_ms: Vec<u64>,
     /// Notices delivered at once, in all.
     pub concurrency: usize,
     /// Notices delivered at once to one host.
@@ -63,8 +65,15 @@ pub struct NoticesSection {
 impl Default for NoticesSection {
     fn default() -> Self {
         let notifier = NotifierConfig::default();
+        let seconds = |list: &[u64]| list.iter().map(|s| s * 1_000).collect();
         NoticesSection {
-            retry_schedule_ms: notifier.retry_schedule.iter().map(|delay| millis(*delay)).collect(),
+            // Eight attempts over about a day: now, 15 s, 1 min, 5 min, 30 min, 2 h, 6 h, 15 h.
+            oceanpayment_retry_schedule_ms: seconds(&[15, 60, 300, 1_800, 7_200, 21_600, 54_000]),
+            // PingPong's own published schedule: 5 s, 5 s, 3 min, 10 min, 20 min, 30 min x3,
+            // 60 min, 3 h x3.
+            pingpong_retry_schedule_ms: seconds(&[
+                5, 5, 180, 600, 1_200, 1_800, 1_800, 1_800, 3_600, 10_800, 10_800, 10_800,
+            ]),
             concurrency: notifier.concurrency,
             per_host: notifier.per_host,
             timeout_ms: millis(notifier.timeout),
@@ -247,13 +256,21 @@ impl Config {
     pub fn notifier(&self) -> NotifierConfig {
         let notices = &self.notices;
         NotifierConfig {
-            retry_schedule: notices.retry_schedule_ms.iter().map(|ms| Duration::from_millis(*ms)).collect(),
             concurrency: notices.concurrency,
             per_host: notices.per_host,
             timeout: Duration::from_millis(notices.timeout_ms),
             poll_interval: Duration::from_millis(notices.poll_interval_ms.max(10)),
             url_policy: self.url_policy(),
         }
+    }
+
+    /// Retry delays of one dialect's notices.
+    pub fn retry_schedule(&self, dialect: &str) -> Vec<Duration> {
+        let list = match dialect {
+            "pingpong" => &self.notices.pingpong_retry_schedule_ms,
+            _ => &self.notices.oceanpayment_retry_schedule_ms,
+        };
+        list.iter().map(|ms| Duration::from_millis(*ms)).collect()
     }
 
     /// The sandbox acquirer's knobs.

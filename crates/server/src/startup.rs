@@ -9,7 +9,7 @@ use crate::oceanpayment::notice::OceanpaymentNotices;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tidegate_engine::notifier::Notifier;
-use tidegate_engine::NoticeEncoder;
+use tidegate_engine::NoticeFormats;
 use tidegate_acquirers::sandbox::SandboxAcquirer;
 use tidegate_engine::{Engine, EngineError, SecretSealer};
 use tidegate_store::sqlite::SqliteStore;
@@ -91,7 +91,10 @@ pub async fn open_engine(config: &Config) -> Result<(Engine, Option<Arc<SandboxA
     let store = SqliteStore::open(&path)?;
     let sealer = master_key(config, &path)?;
     let sandbox = Arc::new(SandboxAcquirer::new(config.sandbox_acquirer()));
-    let engine = Engine::new(Arc::new(store), sandbox.clone(), sealer, config.engine());
+    let mut formats: NoticeFormats = HashMap::new();
+    let oceanpayment = OceanpaymentNotices { retry_schedule: config.retry_schedule("oceanpayment") };
+    formats.insert("oceanpayment".to_owned(), Arc::new(oceanpayment));
+    let engine = Engine::new(Arc::new(store), sandbox.clone(), sealer, config.engine(), formats);
     let secure_code = SecretString::from(DEMO_SECURE_CODE.to_owned());
     if engine.ensure_terminal(DEMO_ACCOUNT, DEMO_TERMINAL, "Sandbox demo merchant", &secure_code).await? {
         tracing::info!(
@@ -114,9 +117,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let local_addr = listener.local_addr().map_err(|source| StartError::Bind { address: config.listen, source })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let resolver = engine.spawn_resolver(shutdown_rx.clone());
-    let mut encoders: HashMap<String, Arc<dyn NoticeEncoder>> = HashMap::new();
-    encoders.insert("oceanpayment".to_owned(), Arc::new(OceanpaymentNotices));
-    let notifier = Notifier::new(engine.clone(), encoders, config.notifier()).spawn(shutdown_rx.clone());
+    let notifier = Notifier::new(engine.clone(), config.notifier()).spawn(shutdown_rx.clone());
     let state = AppState {
         engine: engine.clone(),
         sandbox,

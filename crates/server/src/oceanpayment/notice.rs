@@ -1,15 +1,28 @@
 //! Oceanpayment notices: the transaction `<response>` XML, and business notices for refunds.
 
 use super::pay::{format_time, payment_reply};
+use std::time::Duration;
 use tidegate_core::RefundState;
 use tidegate_engine::{EncodedNotice, NoticeEncoder};
 use tidegate_store::{NoticeRecord, PaymentRecord, RefundRecord};
 use tidegate_wire::oceanpayment::{acknowledged, codes, refund_notice_type, BusinessNotice};
 
 /// Encodes Oceanpayment notices; acknowledged by 2xx with the body `receive-ok`.
-pub(crate) struct OceanpaymentNotices;
+pub(crate) struct OceanpaymentNotices {
+    /// Delays before each retry.
+    pub(crate) retry_schedule: Vec<Duration>,
+}
 
 impl NoticeEncoder for OceanpaymentNotices {
+    fn notifies(&self, _payment: &PaymentRecord) -> bool {
+        // Every final state of an Oceanpayment payment is noticed, voids and expiries included.
+        true
+    }
+
+    fn retry_schedule(&self) -> &[Duration] {
+        &self.retry_schedule
+    }
+
     fn encode(
         &self,
         notice: &NoticeRecord,

@@ -67,6 +67,7 @@ fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
         notice_url: request.notice_url,
         fingerprint,
         dialect: "oceanpayment",
+        time_to_live: None,
     }
 }
 

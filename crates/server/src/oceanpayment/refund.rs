@@ -34,6 +34,7 @@ pub(super) async fn apply_refund(State(state): State<AppState>, headers: HeaderM
         full: refund.full,
         amount_text: refund.amount_text,
         description: refund.description,
+        notice_url: None,
     };
     match state.engine.refund(command).await {
         Ok((refund, _payment)) => {

@@ -34,7 +34,7 @@ pub fn test_config(dir: &TempDir) -> Config {
     config.sandbox.pin_delay_ms = 600;
     config.sandbox.unknown_resolves_after_ms = 800;
     config.admin_token = Some(ADMIN_TOKEN.to_owned());
-    config.notices.retry_schedule_ms = vec![100, 100, 100];
+    config.notices.oceanpayment_retry_schedule_ms = vec![100, 100, 100];
     config.notices.timeout_ms = 1_000;
     config.notices.poll_interval_ms = 50;
     config

@@ -159,7 +159,7 @@ async fn a_slow_receiver_does_not_delay_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_notices_survive_a_restart() {
-    let gateway = Gateway::start_with(|config| config.notices.retry_schedule_ms = vec![400, 400, 400, 400]).await;
+    let gateway = Gateway::start_with(|config| config.notices.oceanpayment_retry_schedule_ms = vec![400, 400, 400, 400]).await;
     let receiver = Receiver::start(vec![Answer::Reply(500, "not yet")]).await;
     let form = PayForm::customer_presented(&order("restart-notice"), WECHAT_APPROVE).set("noticeUrl", &receiver.url);
     let payment_id = gateway.pay(&form.signed()).await.field("payment_id").to_owned();
@@ -168,7 +168,7 @@ async fn pending_notices_survive_a_restart() {
     let dir = gateway.stop().await;
     receiver.answer_with(vec![Answer::Ack]);
     let mut config = test_config(&dir);
-    config.notices.retry_schedule_ms = vec![400, 400, 400, 400];
+    config.notices.oceanpayment_retry_schedule_ms = vec![400, 400, 400, 400];
     let gateway = Gateway::start_in(dir, config).await;
     let notices = gateway.notices_until(&payment_id, |n| n[0]["status"] == "delivered").await;
     assert!(notices[0]["attempts"].as_i64().is_some_and(|n| n >= 2));
