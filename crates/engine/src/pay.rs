@@ -32,6 +32,8 @@ pub struct PayCommand {
     /// How long the payment may stay unfinished, if the request says (else the configured
     /// QR or pending lifetime).
     pub time_to_live: Option<Duration>,
+    /// What the dialect must echo later (opaque to the engine).
+    pub dialect_data: String,
 }
 
 /// While a replayed payment is still being processed by its first request, check this often.
@@ -106,6 +108,7 @@ impl Engine {
             dialect: command.dialect.to_owned(),
             created_at_ms,
             expires_at_ms: Some(created_at_ms + duration_ms(command.time_to_live.unwrap_or(ttl))),
+            dialect_data: command.dialect_data.clone(),
         }
     }
 

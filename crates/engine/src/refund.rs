@@ -24,6 +24,8 @@ pub struct RefundCommand {
     pub full: bool,
     /// The amount as sent, in the payment's currency.
     pub amount_text: String,
+    /// The most fraction digits the dialect allows in `amount_text` (Oceanpayment: 2).
+    pub max_fraction_digits: usize,
     /// The merchant's reason.
     pub description: String,
     /// Where the refund's notice goes, if not to the payment's notice URL.
@@ -51,7 +53,7 @@ impl Engine {
         let payment = self.terminal_payment(&command.account, &command.terminal, &command.payment_id).await?;
         let currency = Currency::parse(&payment.created.currency)
             .ok_or_else(|| EngineError::Unavailable(format!("payment {} has an unknown currency", command.payment_id)))?;
-        let amount = Money::parse_decimal(&command.amount_text, currency, 2)
+        let amount = Money::parse_decimal(&command.amount_text, currency, command.max_fraction_digits)
             .map_err(|_| EngineError::Refused(ErrorKind::InvalidAmount))?;
         let created_at_ms = now_ms();
         let new = NewRefund {

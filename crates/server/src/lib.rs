@@ -8,6 +8,7 @@ mod admin;
 pub mod config;
 mod health;
 mod oceanpayment;
+mod pingpong;
 mod sandbox;
 mod startup;
 
@@ -38,6 +39,7 @@ pub(crate) fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(health::routes())
         .merge(oceanpayment::routes())
+        .merge(pingpong::routes())
         .merge(admin::routes());
     if state.sandbox.is_some() {
         router = router.merge(sandbox::routes());

@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::Path;
 use crate::oceanpayment::notice::OceanpaymentNotices;
+use crate::pingpong::PingPongNotices;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tidegate_engine::notifier::Notifier;
@@ -20,6 +21,11 @@ use tokio::task::JoinHandle;
 const DEMO_ACCOUNT: &str = "995149";
 const DEMO_TERMINAL: &str = "99514901";
 const DEMO_SECURE_CODE: &str = "12345678";
+
+/// PingPong's published sandbox store: clientId, accId and salt.
+const DEMO_CLIENT_ID: &str = "2018092714313010016";
+const DEMO_ACC_ID: &str = "2018092714313010016291";
+const DEMO_SALT: &str = "F78BC96A55548B2319EE68E0";
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +100,8 @@ pub async fn open_engine(config: &Config) -> Result<(Engine, Option<Arc<SandboxA
     let mut formats: NoticeFormats = HashMap::new();
     let oceanpayment = OceanpaymentNotices { retry_schedule: config.retry_schedule("oceanpayment") };
     formats.insert("oceanpayment".to_owned(), Arc::new(oceanpayment));
+    let pingpong = PingPongNotices { retry_schedule: config.retry_schedule("pingpong") };
+    formats.insert("pingpong".to_owned(), Arc::new(pingpong));
     let engine = Engine::new(Arc::new(store), sandbox.clone(), sealer, config.engine(), formats);
     let secure_code = SecretString::from(DEMO_SECURE_CODE.to_owned());
     if engine.ensure_terminal(DEMO_ACCOUNT, DEMO_TERMINAL, "Sandbox demo merchant", &secure_code).await? {
@@ -104,6 +112,14 @@ pub async fn open_engine(config: &Config) -> Result<(Engine, Option<Arc<SandboxA
         );
     } else {
         tracing::info!(account = DEMO_ACCOUNT, terminal = DEMO_TERMINAL, "sandbox: demo terminal present");
+    }
+    let salt = SecretString::from(DEMO_SALT.to_owned());
+    if engine.ensure_terminal(DEMO_CLIENT_ID, DEMO_ACC_ID, "Sandbox demo store", &salt).await? {
+        tracing::info!(
+            client_id = DEMO_CLIENT_ID,
+            acc_id = DEMO_ACC_ID,
+            "sandbox: created the PingPong demo store (salt is PingPong's public sandbox salt)"
+        );
     }
     Ok((engine, Some(sandbox)))
 }

@@ -39,6 +39,9 @@ pub struct NewPayment {
     pub created_at_ms: i64,
     /// When an unfinished payment is closed, Unix milliseconds.
     pub expires_at_ms: Option<i64>,
+    /// What the dialect must echo later and has no column of its own (opaque text, e.g. a
+    /// small JSON object); empty for dialects that need nothing.
+    pub dialect_data: String,
 }
 
 /// A payment as stored.

@@ -56,6 +56,7 @@ fn payment(payment_id: &str, order_number: &str, amount_minor: i64) -> NewPaymen
         dialect: "oceanpayment".to_owned(),
         created_at_ms: T0,
         expires_at_ms: None,
+        dialect_data: String::new(),
     }
 }
 
@@ -787,7 +788,7 @@ async fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(store.connection_settings().await.unwrap().foreign_keys, 1);
     drop(store);
 
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 3);
     assert_eq!(count(&path, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     let connection = inspect(&path);
     let integrity: String =

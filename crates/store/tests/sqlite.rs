@@ -52,6 +52,7 @@ fn payment(payment_id: &str, order_number: &str, fingerprint: &str) -> NewPaymen
         dialect: "oceanpayment".to_owned(),
         created_at_ms: T0,
         expires_at_ms: Some(T0 + 120_000),
+        dialect_data: r#"{"requestId":"R-1"}"#.to_owned(),
     }
 }
 
@@ -124,12 +125,12 @@ async fn open_creates_directories_and_file_and_migrates_once() {
             format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '{table}'");
         assert_eq!(count(&path, &sql), 1, "{table}");
     }
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 3);
 
     let store = SqliteStore::open(&path).unwrap();
     store.ping().await.unwrap();
     drop(store);
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -572,4 +573,14 @@ async fn a_batch_that_cannot_start_fails_whole_and_the_writer_carries_on() {
 
     assert_eq!(store.payment(id).await.unwrap(), None);
     created(&store, payment(id, "ORDER-1", "fp-a")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_reads_back_exactly_as_recorded() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(&dir.path().join("tidegate.db")).unwrap();
+    let new = payment("261123000000000000077", "ORDER-77", "fp-77");
+    created(&store, new.clone()).await;
+    let stored = store.payment("261123000000000000077").await.unwrap().unwrap();
+    assert_eq!(stored.created, new, "every recorded field, dialect data included");
 }

@@ -5,3 +5,4 @@
 //! pure code (no I/O, no async), so every parser can be fuzzed and every encoder snapshot-tested.
 
 pub mod oceanpayment;
+pub mod pingpong;

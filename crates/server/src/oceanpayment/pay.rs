@@ -68,6 +68,7 @@ fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
         fingerprint,
         dialect: "oceanpayment",
         time_to_live: None,
+        dialect_data: String::new(),
     }
 }
 

@@ -33,6 +33,7 @@ pub(super) async fn apply_refund(State(state): State<AppState>, headers: HeaderM
         refund_number: refund.refund_number,
         full: refund.full,
         amount_text: refund.amount_text,
+        max_fraction_digits: 2,
         description: refund.description,
         notice_url: None,
     };

@@ -1,7 +1,12 @@
 //! Integration tests: a real gateway on port 0 with a temporary database, driven over HTTP the
 //! way a till drives it.
 
-#![allow(clippy::format_collect, clippy::field_reassign_with_default, clippy::type_complexity)]
+#![allow(
+    clippy::format_collect,
+    clippy::field_reassign_with_default,
+    clippy::type_complexity,
+    clippy::needless_pass_by_value
+)]
 
 mod harness;
 mod receiver;
@@ -15,3 +20,4 @@ mod restart;
 mod notices;
 mod orders;
 mod refunds;
+mod pingpong;

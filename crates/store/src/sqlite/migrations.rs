@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_notices_refunds.sql",
         sql: include_str!("../../migrations/0002_notices_refunds.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_dialect_data.sql",
+        sql: include_str!("../../migrations/0003_dialect_data.sql"),
+    },
 ];
 
 /// What the migration runner is doing, for error messages.

@@ -14,7 +14,7 @@ macro_rules! payment_columns {
         "payment_id, account, terminal, order_number, method, flow, amount_minor, currency, \
          amount_text, order_notes, notice_url, payment_code, payer_masked, fingerprint, dialect, \
          created_at_ms, expires_at_ms, state, decline_reason, acquirer_ref, qr_payload, \
-         updated_at_ms, version"
+         updated_at_ms, version, dialect_data"
     };
 }
 
@@ -58,7 +58,7 @@ const INSERT_PAYMENT: &str = concat!(
     "INSERT INTO payments (",
     payment_columns!(),
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-       NULL, NULL, NULL, ?19, ?20)"
+       NULL, NULL, NULL, ?19, ?20, ?21)"
 );
 
 // The compare-and-set: it matches no row unless the payment is still in the expected state.
@@ -148,6 +148,7 @@ fn insert(connection: &Connection, payment: &NewPayment) -> Result<(), StoreErro
         processing,
         payment.created_at_ms,
         FIRST_VERSION,
+        payment.dialect_data,
     ]);
     match inserted {
         Ok(_) => {}
@@ -329,6 +330,7 @@ fn payment_from_row(row: &Row<'_>) -> Result<PaymentRecord, StoreError> {
             dialect: column(row, 14)?,
             created_at_ms: column(row, 15)?,
             expires_at_ms: column(row, 16)?,
+            dialect_data: column(row, 23)?,
         },
         state,
         decline_reason,
