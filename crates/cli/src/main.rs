@@ -1,5 +1,11 @@
 //! The `tidegate` command.
 
+mod listen;
+mod pos;
+mod profile;
+mod progress;
+mod qr;
+
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
 use secrecy::ExposeSecret as _;
@@ -32,6 +38,10 @@ enum Command {
     /// Print the signValue of a request, for testing with curl.
     #[command(subcommand)]
     Sign(SignCommand),
+    /// A till in the terminal: take a payment against a gateway (exit status 0 approved,
+    /// 1 declined, 2 voided or unknown, 3 usage or configuration error).
+    #[command(subcommand)]
+    Pos(Box<pos::PosCommand>),
 }
 
 #[derive(Subcommand)]
@@ -50,6 +60,15 @@ enum NoticesCommand {
         notice_id: String,
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Receive notices of both dialects: verify, print and acknowledge each one (use its URL,
+    /// printed first, as the noticeUrl while developing).
+    Listen {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        #[command(flatten)]
+        credentials: profile::CredentialArgs,
     },
 }
 
@@ -140,8 +159,36 @@ enum SignCommand {
         #[arg(long, default_value = "")]
         email: String,
         /// The terminal's secureCode [default: the sandbox demo terminal's].
-        #[arg(long, env = "TIDEGATE_SECURE_CODE", default_value = "12345678", hide_env_values = true)]
+        #[arg(
+            long,
+            env = "TIDEGATE_SECURE_CODE",
+            default_value = "12345678",
+            hide_env_values = true
+        )]
         secure_code: String,
+    },
+    /// The envelope sign of a PingPong request carrying this bizContent.
+    Pingpong {
+        /// The bizContent JSON text, exactly as it will be sent.
+        #[arg(long)]
+        biz_content: String,
+        /// The signature algorithm.
+        #[arg(long, value_enum, default_value = "SHA256")]
+        sign_type: profile::SignTypeArg,
+        /// The store id.
+        #[arg(long, default_value = "2018092714313010016291")]
+        acc_id: String,
+        /// The merchant id.
+        #[arg(long, default_value = "2018092714313010016")]
+        client_id: String,
+        /// The store's salt [default: the public sandbox store's].
+        #[arg(
+            long,
+            env = "TIDEGATE_PINGPONG_SALT",
+            default_value = "F78BC96A55548B2319EE68E0",
+            hide_env_values = true
+        )]
+        salt: String,
     },
     /// signValue of arbitrary values, concatenated in the order given, secureCode last.
     Raw {
@@ -154,7 +201,10 @@ enum SignCommand {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -163,6 +213,9 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Command::Pos(command) = cli.command {
+        return runtime.block_on(pos::run(*command));
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -172,16 +225,37 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Prints a command-line error (or the help or version asked for) and picks the exit status:
+/// `tidegate pos` reserves 1 and 2 for payment outcomes, so its usage errors exit 3.
+fn usage_error(error: &clap::Error) -> std::process::ExitCode {
+    let _ = error.print();
+    let status = error.exit_code();
+    let is_pos = std::env::args_os()
+        .nth(1)
+        .is_some_and(|command| command == "pos");
+    if status != 0 && is_pos {
+        return std::process::ExitCode::from(pos::USAGE_ERROR);
+    }
+    std::process::ExitCode::from(u8::try_from(status).unwrap_or(2))
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Merchant(MerchantCommand::Add { name, account, store }) => {
+        Command::Merchant(MerchantCommand::Add {
+            name,
+            account,
+            store,
+        }) => {
             let engine = engine(&store).await?;
             let account = match account {
                 Some(account) => account,
@@ -189,7 +263,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             add_terminal(&engine, &account, None, &name).await
         }
-        Command::Terminal(TerminalCommand::Add { account, terminal, name, store }) => {
+        Command::Terminal(TerminalCommand::Add {
+            account,
+            terminal,
+            name,
+            store,
+        }) => {
             let engine = engine(&store).await?;
             add_terminal(&engine, &account, terminal, &name).await
         }
@@ -200,7 +279,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Notices(NoticesCommand::List { payment, store }) => {
+        Command::Notices(command) => notices(command).await,
+        Command::Sign(command) => {
+            sign_command(command);
+            Ok(())
+        }
+        // Run by `main` itself, for its own exit statuses.
+        Command::Pos(_) => Ok(()),
+    }
+}
+
+/// Runs a `tidegate notices` command.
+async fn notices(command: NoticesCommand) -> anyhow::Result<()> {
+    match command {
+        NoticesCommand::List { payment, store } => {
             let engine = engine(&store).await?;
             let notices = engine.notices_of_payment(&payment).await?;
             let listed: Vec<_> = notices
@@ -210,29 +302,74 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&listed)?);
             Ok(())
         }
-        Command::Notices(NoticesCommand::Resend { notice_id, store }) => {
+        NoticesCommand::Resend { notice_id, store } => {
             let engine = engine(&store).await?;
             match engine.resend_notice(&notice_id).await {
                 Ok(notice) => {
-                    println!("notice {} is due again ({} attempts so far)", notice.created.notice_id, notice.attempts);
+                    println!(
+                        "notice {} is due again ({} attempts so far)",
+                        notice.created.notice_id, notice.attempts
+                    );
                     Ok(())
                 }
                 Err(EngineError::NotFound) => bail!("no notice {notice_id}"),
                 Err(error) => Err(error.into()),
             }
         }
-        Command::Sign(SignCommand::Pay {
-            account, terminal, order_number, currency, amount, first_name, last_name, email, secure_code,
-        }) => {
-            let parts = [&account, &terminal, &order_number, &currency, &amount, &first_name, &last_name, &email];
+        NoticesCommand::Listen {
+            listen,
+            credentials,
+        } => {
+            let (oceanpayment, pingpong) = credentials.resolve()?;
+            listen::listen(listen, oceanpayment, pingpong).await
+        }
+    }
+}
+
+/// Prints the signature a `tidegate sign` command asks for.
+fn sign_command(command: SignCommand) {
+    match command {
+        SignCommand::Pay {
+            account,
+            terminal,
+            order_number,
+            currency,
+            amount,
+            first_name,
+            last_name,
+            email,
+            secure_code,
+        } => {
+            let parts = [
+                &account,
+                &terminal,
+                &order_number,
+                &currency,
+                &amount,
+                &first_name,
+                &last_name,
+                &email,
+            ];
             let parts: Vec<&str> = parts.iter().map(|s| s.as_str()).collect();
             println!("{}", sign::sign(&parts, &secure_code).to_ascii_lowercase());
-            Ok(())
         }
-        Command::Sign(SignCommand::Raw { secure_code, values }) => {
+        SignCommand::Pingpong {
+            biz_content,
+            sign_type,
+            acc_id,
+            client_id,
+            salt,
+        } => {
+            let credentials = tidegate_client::pingpong::Credentials::new(acc_id, client_id, salt)
+                .with_sign_type(sign_type.sign_type());
+            println!("{}", credentials.sign_envelope(&biz_content));
+        }
+        SignCommand::Raw {
+            secure_code,
+            values,
+        } => {
             let parts: Vec<&str> = values.iter().map(String::as_str).collect();
             println!("{}", sign::sign(&parts, &secure_code).to_ascii_lowercase());
-            Ok(())
         }
     }
 }
@@ -287,10 +424,16 @@ async fn engine(store: &StoreArgs) -> anyhow::Result<Engine> {
 }
 
 async fn free_account(engine: &Engine) -> anyhow::Result<String> {
-    let taken: Vec<String> = engine.list_terminals().await?.into_iter().map(|(account, _, _)| account).collect();
+    let taken: Vec<String> = engine
+        .list_terminals()
+        .await?
+        .into_iter()
+        .map(|(account, _, _)| account)
+        .collect();
     for _ in 0..100 {
         let mut bytes = [0_u8; 4];
-        getrandom::getrandom(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+        getrandom::getrandom(&mut bytes)
+            .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
         let account = format!("{}", 100_000 + u32::from_le_bytes(bytes) % 900_000);
         if !taken.contains(&account) {
             return Ok(account);
@@ -299,7 +442,12 @@ async fn free_account(engine: &Engine) -> anyhow::Result<String> {
     bail!("could not find a free account number; pass --account")
 }
 
-async fn add_terminal(engine: &Engine, account: &str, terminal: Option<String>, name: &str) -> anyhow::Result<()> {
+async fn add_terminal(
+    engine: &Engine,
+    account: &str,
+    terminal: Option<String>,
+    name: &str,
+) -> anyhow::Result<()> {
     if account.is_empty() || account.len() > 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         bail!("account must be 1 to 12 digits");
     }
@@ -311,7 +459,10 @@ async fn add_terminal(engine: &Engine, account: &str, terminal: Option<String>, 
         bail!("terminal must be 1 to 12 digits");
     }
     let secure_code = generate_secure_code().context("no randomness available")?;
-    match engine.add_terminal(account, &terminal, name, &secure_code).await {
+    match engine
+        .add_terminal(account, &terminal, name, &secure_code)
+        .await
+    {
         Ok(()) => {}
         Err(EngineError::TerminalExists) => bail!("terminal {account}/{terminal} exists already"),
         Err(error) => return Err(error.into()),
