@@ -1,16 +1,16 @@
 //! The `tidegate` command.
 
 mod listen;
+mod merchants;
 mod pos;
 mod profile;
 mod progress;
 mod qr;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
-use secrecy::ExposeSecret as _;
 use std::path::PathBuf;
-use tidegate_engine::{generate_secure_code, Engine, EngineError};
+use tidegate_engine::{Engine, EngineError};
 use tidegate_server::Config;
 use tidegate_wire::oceanpayment::sign;
 
@@ -94,14 +94,18 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum MerchantCommand {
-    /// Create a merchant account with its first terminal; prints the terminal's secureCode once.
+    /// Create a merchant account with its first terminal (Oceanpayment) or store (PingPong);
+    /// prints its secret (secureCode or salt) once.
     Add {
         /// The merchant's display name.
         #[arg(long)]
         name: String,
-        /// Account number (6 digits); generated if omitted.
+        /// Account number (Oceanpayment: 6 digits; PingPong: the clientId); generated if omitted.
         #[arg(long)]
         account: Option<String>,
+        /// Which API the merchant's tills speak.
+        #[arg(long, value_enum, default_value_t = merchants::Dialect::Oceanpayment)]
+        dialect: merchants::Dialect,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -109,17 +113,22 @@ enum MerchantCommand {
 
 #[derive(Subcommand)]
 enum TerminalCommand {
-    /// Add a terminal to an account (created if new); prints its secureCode once.
+    /// Add a terminal (PingPong: a store) to an account (created if new); prints its secret
+    /// once.
     Add {
-        /// The merchant account.
+        /// The merchant account (PingPong: the clientId).
         #[arg(long)]
         account: String,
-        /// Terminal number; the account followed by the next free two-digit number if omitted.
+        /// Terminal number (PingPong: the accId); the account followed by the next free
+        /// two-digit (PingPong: three-digit) number if omitted.
         #[arg(long)]
         terminal: Option<String>,
         /// The merchant's display name, used if the account is new.
         #[arg(long, default_value = "")]
         name: String,
+        /// Which API the terminal's tills speak.
+        #[arg(long, value_enum, default_value_t = merchants::Dialect::Oceanpayment)]
+        dialect: merchants::Dialect,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -254,23 +263,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merchant(MerchantCommand::Add {
             name,
             account,
+            dialect,
             store,
         }) => {
             let engine = engine(&store).await?;
             let account = match account {
                 Some(account) => account,
-                None => free_account(&engine).await?,
+                None => merchants::free_account(&engine, dialect).await?,
             };
-            add_terminal(&engine, &account, None, &name).await
+            merchants::add_terminal(&engine, dialect, &account, None, &name).await
         }
         Command::Terminal(TerminalCommand::Add {
             account,
             terminal,
             name,
+            dialect,
             store,
         }) => {
             let engine = engine(&store).await?;
-            add_terminal(&engine, &account, terminal, &name).await
+            merchants::add_terminal(&engine, dialect, &account, terminal, &name).await
         }
         Command::Terminal(TerminalCommand::List { store }) => {
             let engine = engine(&store).await?;
@@ -423,67 +434,3 @@ async fn engine(store: &StoreArgs) -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
-async fn free_account(engine: &Engine) -> anyhow::Result<String> {
-    let taken: Vec<String> = engine
-        .list_terminals()
-        .await?
-        .into_iter()
-        .map(|(account, _, _)| account)
-        .collect();
-    for _ in 0..100 {
-        let mut bytes = [0_u8; 4];
-        getrandom::getrandom(&mut bytes)
-            .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
-        let account = format!("{}", 100_000 + u32::from_le_bytes(bytes) % 900_000);
-        if !taken.contains(&account) {
-            return Ok(account);
-        }
-    }
-    bail!("could not find a free account number; pass --account")
-}
-
-async fn add_terminal(
-    engine: &Engine,
-    account: &str,
-    terminal: Option<String>,
-    name: &str,
-) -> anyhow::Result<()> {
-    if account.is_empty() || account.len() > 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("account must be 1 to 12 digits");
-    }
-    let terminal = match terminal {
-        Some(terminal) => terminal,
-        None => next_terminal(engine, account).await?,
-    };
-    if terminal.is_empty() || terminal.len() > 12 || !terminal.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("terminal must be 1 to 12 digits");
-    }
-    let secure_code = generate_secure_code().context("no randomness available")?;
-    match engine
-        .add_terminal(account, &terminal, name, &secure_code)
-        .await
-    {
-        Ok(()) => {}
-        Err(EngineError::TerminalExists) => bail!("terminal {account}/{terminal} exists already"),
-        Err(error) => return Err(error.into()),
-    }
-    println!("account:    {account}");
-    println!("terminal:   {terminal}");
-    println!("secureCode: {}", secure_code.expose_secret());
-    eprintln!("The secureCode is shown only this once and stored encrypted; keep it now.");
-    Ok(())
-}
-
-async fn next_terminal(engine: &Engine, account: &str) -> anyhow::Result<String> {
-    let existing: Vec<String> = engine
-        .list_terminals()
-        .await?
-        .into_iter()
-        .filter(|(owner, _, _)| owner == account)
-        .map(|(_, terminal, _)| terminal)
-        .collect();
-    (1..100)
-        .map(|n| format!("{account}{n:02}"))
-        .find(|candidate| !existing.contains(candidate))
-        .context("the account has 99 terminals; pass --terminal")
-}

@@ -231,3 +231,41 @@ async fn notices_are_listed_and_resent_from_the_command_line() {
     assert!(!ok);
     assert!(stderr.contains("no notice"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_new_pingpong_store_takes_payments_with_its_one_time_salt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, stdout, stderr) = run(dir.path(), &["merchant", "add", "--name", "Kowloon Noodles", "--dialect", "pingpong"]);
+    assert!(ok, "{stderr}");
+    let client_id = field(&stdout, "clientId");
+    let acc_id = field(&stdout, "accId");
+    let salt = field(&stdout, "salt");
+    assert_eq!(client_id.len(), 19);
+    assert_eq!(acc_id, format!("{client_id}001"));
+    assert_eq!(salt.len(), 24);
+    let (ok, stdout, _) = run(dir.path(), &["terminal", "add", "--dialect", "pingpong", "--account", &client_id]);
+    assert!(ok);
+    assert_eq!(field(&stdout, "accId"), format!("{client_id}002"));
+
+    let served = serve(dir.path());
+    let biz = r#"{"merchantTransactionId":"pp-cli-1","requestId":"R-1","amount":"3.00","currency":"CNY","paymentMethod":{"type":"Wechat-Offline","scanCodeId":"134567890123450000"}}"#;
+    let content = format!("accId={acc_id}&bizContent={biz}&clientId={client_id}&signType=SHA256&version=1.0");
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{salt}{content}"));
+    let sign: String = hasher.finalize().iter().map(|b| format!("{b:02X}")).collect();
+    let body = serde_json::json!({
+        "accId": acc_id, "clientId": client_id, "signType": "SHA256", "sign": sign, "version": "1.0", "bizContent": biz,
+    });
+    let text = reqwest::Client::new()
+        .post(format!("{}/v4/payment/unifiedPay", served.base_url))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    let reply: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(reply["code"], "000000", "{reply}");
+}
