@@ -51,6 +51,21 @@ impl Engine {
     }
 
     async fn resolve_one(&self, record: PaymentRecord, now: i64) -> PaymentRecord {
+        let before = record.state;
+        let resolved = self.query_and_expire(record, now).await;
+        if resolved.state != before {
+            tracing::info!(
+                payment_id = resolved.payment_id(),
+                from = before.as_str(),
+                to = resolved.state.as_str(),
+                reason = resolved.decline_reason.map(DeclineReason::as_str),
+                "open payment resolved"
+            );
+        }
+        resolved
+    }
+
+    async fn query_and_expire(&self, record: PaymentRecord, now: i64) -> PaymentRecord {
         let query = self.inner.acquirer.query(acquirer_view(&record));
         let outcome = tokio::time::timeout(self.inner.config.acquirer_timeout, query)
             .await

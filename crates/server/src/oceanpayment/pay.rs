@@ -38,7 +38,12 @@ pub(super) async fn direct_service_pay(State(state): State<AppState>, headers: H
         Ok(payment) => {
             tracing::info!(
                 payment_id = payment.payment_id(),
+                order_number = %payment.created.order_number,
+                amount = %payment.created.amount_text,
+                currency = %payment.created.currency,
+                method = %payment.created.method,
                 state = payment.state.as_str(),
+                reason = payment.decline_reason.map(tidegate_core::DeclineReason::as_str),
                 elapsed_ms = started.elapsed().as_millis(),
                 "directservice/pay answered"
             );

@@ -218,7 +218,16 @@ async fn unified_pay(State(state): State<AppState>, headers: HeaderMap, body: Bo
     };
     match state.engine.pay(command).await {
         Ok(payment) => {
-            tracing::info!(payment_id = payment.payment_id(), state = payment.state.as_str(), "unifiedPay answered");
+            tracing::info!(
+                payment_id = payment.payment_id(),
+                order_number = %payment.created.order_number,
+                amount = %payment.created.amount_text,
+                currency = %payment.created.currency,
+                method = %payment.created.method,
+                state = payment.state.as_str(),
+                reason = payment.decline_reason.map(tidegate_core::DeclineReason::as_str),
+                "unifiedPay answered"
+            );
             let code = payment_result_code(payment.state, payment.decline_reason);
             request.answer_payment(code, &payment)
         }
