@@ -99,15 +99,23 @@ impl UrlPolicy {
         let host = url.host_str().ok_or(UrlRefusal::Malformed)?;
         let port = url.port_or_known_default().ok_or(UrlRefusal::Malformed)?;
         let bare = host.trim_matches(|c| c == '[' || c == ']');
-        let addresses: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
-            Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((bare, port))
+        let addresses: Vec<SocketAddr> = if let Ok(ip) = bare.parse::<IpAddr>() {
+            vec![SocketAddr::new(ip, port)]
+        } else {
+            let lookup = tokio::net::lookup_host((bare, port));
+            tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
                 .await
+                .map_err(|_| UrlRefusal::Unresolvable(format!("{host}: lookup timed out")))?
                 .map_err(|error| UrlRefusal::Unresolvable(format!("{host}: {error}")))?
-                .collect(),
+                .collect()
         };
         if self.allow_private_addresses || self.host_allowed(host) {
             return Ok(addresses);
+        }
+        // Merchants' notice endpoints are web servers: under a strict policy only the web
+        // ports may be called, so a notice cannot probe other services.
+        if !matches!(port, 80 | 443) {
+            return Err(UrlRefusal::AddressNotAllowed(format!("{host}:{port}")));
         }
         let public: Vec<SocketAddr> = addresses.iter().copied().filter(|a| is_public(a.ip())).collect();
         if public.is_empty() {
@@ -128,7 +136,7 @@ impl UrlPolicy {
 fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -137,18 +145,39 @@ fn is_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation()
                 || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && c == 0))
         }
         IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            let embedded_v4 = |high: u16, low: u16| {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d))
+            };
+            // Forms that carry an IPv4 address inside: mapped, compatible, NAT64, 6to4.
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            if segments[..6].iter().all(|s| *s == 0) {
+                return !v6.is_unspecified() && !v6.is_loopback() && is_public(embedded_v4(segments[6], segments[7]));
+            }
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(embedded_v4(segments[6], segments[7]));
+            }
+            if segments[0] == 0x2002 {
+                return is_public(embedded_v4(segments[1], segments[2]));
+            }
+            let first = segments[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                || (first == 0x2001 && segments[1] == 0x0db8))
         }
     }
 }
@@ -318,11 +347,16 @@ impl Notifier {
             .get(&notice.created.dialect)
             .ok_or_else(|| format!("no encoder for dialect {}", notice.created.dialect))?;
         let store = &self.engine.inner.store;
-        let payment = store
+        let mut payment = store
             .payment(&notice.created.payment_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("payment not found")?;
+        // A notice reports the state its change produced, even if the payment moved on since
+        // (an approval voided before its notice got through is still noticed as approved).
+        if let Some(reported) = tidegate_core::PaymentState::from_str_opt(&notice.created.reported_state) {
+            payment.state = reported;
+        }
         let refund = match &notice.created.refund_id {
             Some(refund_id) => Some(store.refund(refund_id).await.map_err(|e| e.to_string())?.ok_or("refund not found")?),
             None => None,
@@ -342,6 +376,8 @@ impl Notifier {
         let host = url.host_str().unwrap_or_default().to_owned();
         let client = reqwest::Client::builder()
             .timeout(self.config.timeout)
+            // A proxy would resolve the host itself, around the address check above.
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .resolve_to_addrs(&host, &addresses)
             .build()
@@ -420,10 +456,14 @@ mod tests {
 
     #[test]
     fn only_public_addresses_pass_a_strict_policy() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+            "198.18.0.1", "192.0.0.8", "240.0.0.1", "::1", "fd00::1", "fe80::1", "fec0::1", "::ffff:127.0.0.1",
+            "::127.0.0.1", "64:ff9b::a01:203", "2002:a00:1::1",
+        ] {
             assert!(!is_public(ip.parse().expect("ip")), "{ip}");
         }
-        for ip in ["8.8.8.8", "203.0.114.1", "2606:4700::1111"] {
+        for ip in ["8.8.8.8", "203.0.114.1", "2606:4700::1111", "64:ff9b::808:808"] {
             assert!(is_public(ip.parse().expect("ip")), "{ip}");
         }
     }

@@ -1,10 +1,10 @@
 //! Order-level operations: what a till sees when it asks about an order, and the offline void.
 
 use crate::pay::acquirer_view;
-use crate::{Engine, EngineError};
+use crate::{now_ms, Engine, EngineError};
 use tidegate_acquirers::CloseOutcome;
 use tidegate_core::{ErrorKind, PaymentEvent, PaymentState};
-use tidegate_store::PaymentRecord;
+use tidegate_store::{PaymentRecord, StoreError};
 
 /// One payment attempt of an order, with how much of it was refunded.
 #[derive(Debug, Clone)]
@@ -14,6 +14,9 @@ pub struct OrderAttempt {
     /// Sum of succeeded refunds, in minor units.
     pub refunded_minor: i64,
 }
+
+/// Reversals retried per resolver sweep.
+const REVERSAL_BATCH: usize = 100;
 
 impl Engine {
     /// Every payment attempt of an order on a terminal, newest first (empty if unknown).
@@ -41,12 +44,14 @@ impl Engine {
         Ok(attempts)
     }
 
-    /// Voids an in-person order for good: an unfinished payment is closed at the acquirer so it
-    /// can no longer succeed; an approved one is reversed in full. Idempotent: an order whose
-    /// payments are already voided, declined, cancelled or expired is returned as it is.
+    /// Voids an in-person order for good: every unfinished payment of it is closed at the
+    /// acquirer so it can no longer succeed, and every approved one is reversed in full.
+    /// Idempotent: an order with nothing left to void is returned as it is. Returns the newest
+    /// payment voided (or, with nothing to void, the newest payment).
     ///
-    /// If the acquirer cannot confirm, nothing changes and `Refused(AcquirerUnavailable)` asks
-    /// the till to try again.
+    /// If the acquirer cannot confirm, `Refused(AcquirerUnavailable)` asks the till to try
+    /// again; an approved payment whose reversal was asked for takes no refunds meanwhile, and
+    /// the resolver keeps asking the acquirer to reverse it.
     pub async fn void_order(
         &self,
         account: &str,
@@ -57,19 +62,24 @@ impl Engine {
         let Some(newest) = payments.first().cloned() else {
             return Err(EngineError::Refused(ErrorKind::OrderNotFound));
         };
-        let target = payments.into_iter().find(|payment| match payment.state {
-            PaymentState::Processing | PaymentState::Pending | PaymentState::Approved => true,
-            PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired | PaymentState::Voided => false,
-        });
-        let Some(mut payment) = target else {
+        let targets: Vec<PaymentRecord> = payments.into_iter().filter(|payment| !closed(payment.state)).collect();
+        if targets.is_empty() {
             tracing::info!(order_number, payment_id = newest.payment_id(), state = newest.state.as_str(), "void: nothing left to void");
             return Ok(newest);
-        };
+        }
+        let mut voided = Vec::with_capacity(targets.len());
+        for payment in targets {
+            voided.push(self.void_payment(payment).await?);
+        }
+        Ok(voided.into_iter().next().unwrap_or(newest))
+    }
+
+    async fn void_payment(&self, mut payment: PaymentRecord) -> Result<PaymentRecord, EngineError> {
         if payment.state != PaymentState::Approved {
             let close = self.inner.acquirer.close(acquirer_view(&payment));
             match tokio::time::timeout(self.inner.config.acquirer_timeout, close).await {
                 Ok(Ok(CloseOutcome::Closed)) => {
-                    return self.voided(payment, "voided").await;
+                    return Ok(self.transition(payment, PaymentEvent::Voided, "voided", None, None, None).await);
                 }
                 Ok(Ok(CloseOutcome::AlreadyPaid { acquirer_ref })) => {
                     // The customer paid while the till gave up: record the payment, then reverse it.
@@ -90,37 +100,49 @@ impl Engine {
         if payment.state != PaymentState::Approved {
             return Ok(payment);
         }
-        let refunds = self.inner.store.refunds_of_payment(payment.payment_id()).await?;
-        if refunds.iter().any(|refund| refund.state.holds_amount()) {
-            return Err(EngineError::Refused(ErrorKind::PaymentHasRefunds));
+        // Recorded before the acquirer is asked, so no refund can be taken while the reversal
+        // is under way: the customer is never paid back twice.
+        match self.inner.store.request_reversal(payment.payment_id(), now_ms()).await {
+            Ok(current) => payment = current,
+            Err(StoreError::HasRefunds) => return Err(EngineError::Refused(ErrorKind::PaymentHasRefunds)),
+            Err(StoreError::Conflict { current }) => return Ok(*current),
+            Err(other) => return Err(other.into()),
         }
+        self.reverse(payment).await.ok_or(EngineError::Refused(ErrorKind::AcquirerUnavailable))
+    }
+
+    /// Asks the acquirer to reverse an approved payment whose reversal is recorded, and on
+    /// success records it voided. `None` when the acquirer did not confirm.
+    async fn reverse(&self, payment: PaymentRecord) -> Option<PaymentRecord> {
         let reverse = self.inner.acquirer.reverse(acquirer_view(&payment));
         match tokio::time::timeout(self.inner.config.acquirer_timeout, reverse).await {
-            Ok(Ok(())) => self.voided(payment, "reversed").await,
+            Ok(Ok(())) => Some(self.transition(payment, PaymentEvent::Voided, "reversed", None, None, None).await),
             Ok(Err(error)) => {
-                tracing::warn!(payment_id = payment.payment_id(), %error, "void: acquirer did not confirm the reversal");
-                Err(EngineError::Refused(ErrorKind::AcquirerUnavailable))
+                tracing::warn!(payment_id = payment.payment_id(), %error, "acquirer did not confirm the reversal; will retry");
+                None
             }
             Err(_) => {
-                tracing::warn!(payment_id = payment.payment_id(), "void: reversal timed out");
-                Err(EngineError::Refused(ErrorKind::AcquirerUnavailable))
+                tracing::warn!(payment_id = payment.payment_id(), "reversal timed out; will retry");
+                None
             }
         }
     }
 
-    async fn voided(&self, payment: PaymentRecord, event_name: &str) -> Result<PaymentRecord, EngineError> {
-        let expected = payment.state;
-        let updated = self.transition(payment, PaymentEvent::Voided, event_name, None, None, None).await;
-        if updated.state != PaymentState::Approved || expected != PaymentState::Approved {
-            return Ok(updated);
+    /// Retries reversals that were asked for and not confirmed.
+    pub(crate) async fn resolve_reversals(&self) -> Result<(), EngineError> {
+        for payment in self.inner.store.reversing_payments(REVERSAL_BATCH).await? {
+            if let Some(voided) = self.reverse(payment).await {
+                tracing::info!(payment_id = voided.payment_id(), state = voided.state.as_str(), "pending reversal finished");
+            }
         }
-        // Still approved: the store refused the void, either because a refund slipped in
-        // between the check and the commit, or because it could not write.
-        let refunds = self.inner.store.refunds_of_payment(updated.payment_id()).await?;
-        if refunds.iter().any(|refund| refund.state.holds_amount()) {
-            Err(EngineError::Refused(ErrorKind::PaymentHasRefunds))
-        } else {
-            Err(EngineError::Unavailable(format!("could not record the void of {}", updated.payment_id())))
-        }
+        Ok(())
+    }
+}
+
+/// True once a payment can no longer take money.
+fn closed(state: PaymentState) -> bool {
+    match state {
+        PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired | PaymentState::Voided => true,
+        PaymentState::Processing | PaymentState::Pending | PaymentState::Approved => false,
     }
 }

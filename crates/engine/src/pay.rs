@@ -4,7 +4,7 @@ use crate::{now_ms, Engine, EngineError};
 use std::time::Duration;
 use tidegate_acquirers::{AcquirerError, AcquirerOutcome, AcquirerPayment};
 use tidegate_core::{AuthCode, Money, PaymentEvent, PaymentFlow, PaymentState, Presentment, Wallet};
-use tidegate_store::{NewPayment, PaymentRecord, Reservation, StateChange};
+use tidegate_store::{DuplicateRule, NewPayment, PaymentRecord, Reservation, StateChange};
 
 /// A validated, authenticated request to pay.
 #[derive(Debug, Clone)]
@@ -34,6 +34,9 @@ pub struct PayCommand {
     pub time_to_live: Option<Duration>,
     /// What the dialect must echo later (opaque to the engine).
     pub dialect_data: String,
+    /// Whether only payments with the same wallet make an order a duplicate (Oceanpayment's
+    /// rule) or any open or paid payment of the order does (PingPong's).
+    pub duplicate_per_method: bool,
 }
 
 /// While a replayed payment is still being processed by its first request, check this often.
@@ -48,8 +51,11 @@ impl Engine {
     pub async fn pay(&self, command: PayCommand) -> Result<PaymentRecord, EngineError> {
         let created_at_ms = now_ms();
         let new = self.new_payment(&command, created_at_ms);
-        let duplicate_since_ms = created_at_ms - duration_ms(self.inner.config.duplicate_window);
-        match self.inner.store.reserve_payment(new, duplicate_since_ms).await? {
+        let rule = DuplicateRule {
+            since_ms: created_at_ms - duration_ms(self.inner.config.duplicate_window),
+            per_method: command.duplicate_per_method,
+        };
+        match self.inner.store.reserve_payment_with(new, rule).await? {
             Reservation::Created(record) => {
                 // One info line per request is written by the dialect when it answers; the
                 // steps inside are debug, so a busy gateway's log stays readable and cheap.
@@ -132,12 +138,17 @@ impl Engine {
     }
 
     /// Waits until a payment has left `processing` (its first request is still calling the
-    /// acquirer) or the acquirer timeout passed, and returns it as stored.
+    /// acquirer) or the acquirer timeout passed, and returns it as stored. A failed re-read
+    /// answers with the payment as last seen: still open, never a refusal, because the payment
+    /// exists and may yet be approved.
     async fn settled(&self, mut record: PaymentRecord) -> Result<PaymentRecord, EngineError> {
         let deadline = tokio::time::Instant::now() + self.inner.config.acquirer_timeout;
         while record.state == PaymentState::Processing && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(REPLAY_POLL).await;
-            record = self.inner.store.payment(record.payment_id()).await?.ok_or(EngineError::NotFound)?;
+            match self.inner.store.payment(record.payment_id()).await {
+                Ok(Some(fresh)) => record = fresh,
+                Ok(None) | Err(_) => break,
+            }
         }
         Ok(record)
     }
@@ -192,7 +203,7 @@ impl Engine {
         // and only those the payment's dialect notifies.
         let notices = match (&record.created.notice_url, new_state.is_final()) {
             (Some(url), true) if self.dialect_notifies(&record, new_state) => {
-                vec![self.new_notice(&record, None, url, at_ms)]
+                vec![self.new_notice(&record, None, Some(new_state), url, at_ms)]
             }
             (Some(_) | None, _) => Vec::new(),
         };
@@ -245,6 +256,7 @@ impl Engine {
         &self,
         payment: &PaymentRecord,
         refund_id: Option<&str>,
+        reported_state: Option<PaymentState>,
         url: &str,
         at_ms: i64,
     ) -> tidegate_store::NewNotice {
@@ -256,6 +268,7 @@ impl Engine {
             dialect: payment.created.dialect.clone(),
             url: url.to_owned(),
             created_at_ms: at_ms,
+            reported_state: reported_state.map(PaymentState::as_str).unwrap_or_default().to_owned(),
         }
     }
 }

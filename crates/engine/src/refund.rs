@@ -131,7 +131,7 @@ impl Engine {
         };
         let at_ms = now_ms();
         let notices = match notice_url.or(payment.created.notice_url.as_deref()) {
-            Some(url) => vec![self.new_notice(payment, Some(&refund.created.refund_id), url, at_ms)],
+            Some(url) => vec![self.new_notice(payment, Some(&refund.created.refund_id), None, url, at_ms)],
             None => Vec::new(),
         };
         let completion = RefundCompletion {

@@ -37,6 +37,13 @@ impl ResolverState {
         let mut next = self.next_poll_ms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         next.remove(payment_id);
     }
+
+    /// Drops the entries of payments that are no longer open (finished by their request, a
+    /// void or a customer action rather than by the resolver), so the map does not grow.
+    fn keep_only(&self, open: &std::collections::HashSet<&str>) {
+        let mut next = self.next_poll_ms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        next.retain(|payment_id, _| open.contains(payment_id.as_str()));
+    }
 }
 
 impl Engine {
@@ -107,6 +114,10 @@ impl Engine {
     /// Returns how many payments became final.
     pub async fn resolve_open_payments(&self) -> Result<usize, EngineError> {
         let open = self.inner.store.open_payments(SWEEP_BATCH).await?;
+        if open.len() < SWEEP_BATCH {
+            let ids: std::collections::HashSet<&str> = open.iter().map(PaymentRecord::payment_id).collect();
+            self.inner.resolver.keep_only(&ids);
+        }
         let config = &self.inner.config;
         let poll_interval_ms = duration_ms(config.poll_interval);
         let in_flight_ms = duration_ms(config.acquirer_timeout) + 1_000;
@@ -151,6 +162,9 @@ impl Engine {
                 }
                 if let Err(error) = engine.resolve_open_refunds().await {
                     tracing::warn!(%error, "refund sweep failed; retrying next interval");
+                }
+                if let Err(error) = engine.resolve_reversals().await {
+                    tracing::warn!(%error, "reversal sweep failed; retrying next interval");
                 }
             }
         })

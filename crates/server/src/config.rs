@@ -212,6 +212,12 @@ impl Config {
                 config.admin_token = Some(token);
             }
         }
+        // An empty token would let an empty bearer token in: refuse it rather than guess.
+        if config.admin_token.as_deref().is_some_and(|token| token.trim().len() < 16) {
+            return Err(ConfigError::Invalid(
+                "admin_token must be at least 16 characters; remove it to turn the admin API off".into(),
+            ));
+        }
         Ok(config)
     }
 

@@ -95,7 +95,8 @@ pub async fn open_engine(config: &Config) -> Result<(Engine, Option<Arc<SandboxA
     }
     let path = config.sqlite_path()?;
     let store = SqliteStore::open(&path)?;
-    let sealer = master_key(config, &path)?;
+    let has_secrets = !tidegate_store::Store::terminals(&store).await?.is_empty();
+    let sealer = master_key(config, &path, has_secrets)?;
     let sandbox = Arc::new(SandboxAcquirer::new(config.sandbox_acquirer()));
     let mut formats: NoticeFormats = HashMap::new();
     let oceanpayment = OceanpaymentNotices { retry_schedule: config.retry_schedule("oceanpayment") };
@@ -157,7 +158,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 
 /// The configured master key, or in sandbox mode the key file beside the database (created on
 /// first start), so that `tidegate serve` needs no set-up.
-fn master_key(config: &Config, database_path: &Path) -> Result<SecretSealer, StartError> {
+fn master_key(config: &Config, database_path: &Path, has_secrets: bool) -> Result<SecretSealer, StartError> {
     if let Some(key) = &config.master_key {
         return SecretSealer::from_hex(key).map_err(|error| StartError::MasterKey(error.to_string()));
     }
@@ -167,6 +168,15 @@ fn master_key(config: &Config, database_path: &Path) -> Result<SecretSealer, Sta
     let key_path = database_path.with_file_name("master.key");
     let key = match std::fs::read_to_string(&key_path) {
         Ok(key) => key,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && has_secrets => {
+            // A new key could not read the secrets already sealed in this database, and the
+            // secrets sealed under it could not be read by a gateway holding the old key.
+            return Err(StartError::MasterKey(format!(
+                "{} is missing but the database holds sealed secrets; restore the key file or set \
+                 TIDEGATE_MASTER_KEY",
+                key_path.display()
+            )));
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = SecretSealer::generate_key_hex().map_err(|e| StartError::MasterKey(e.to_string()))?;
             write_private_file(&key_path, &key)

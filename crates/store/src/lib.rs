@@ -8,7 +8,7 @@ mod records;
 pub mod sqlite;
 
 pub use records::{
-    NewNotice, NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
+    DuplicateRule, NewNotice, NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
     NoticeRecord, NoticeStatus, PaymentRecord, RefundCompletion, RefundRecord, RefundRefusal,
     RefundReservation, Reservation, StateChange, StoreError, TerminalRecord,
 };
@@ -31,11 +31,35 @@ pub trait Store: Send + Sync + 'static {
     /// 3. else the payment and its `created` event are inserted: [`Reservation::Created`].
     ///
     /// Concurrent calls for the same order behave as if run one after another.
+    ///
+    /// A voided payment is never replayed: the merchant closed it on purpose, so an identical
+    /// request after a void starts a new payment.
     async fn reserve_payment(
         &self,
         payment: NewPayment,
         duplicate_since_ms: i64,
+    ) -> Result<Reservation, StoreError> {
+        let rule = DuplicateRule { since_ms: duplicate_since_ms, per_method: true };
+        self.reserve_payment_with(payment, rule).await
+    }
+
+    /// [`Store::reserve_payment`] with the duplicate rule spelled out: with
+    /// `rule.per_method` false, step 2 counts payments of any method.
+    async fn reserve_payment_with(
+        &self,
+        payment: NewPayment,
+        rule: DuplicateRule,
     ) -> Result<Reservation, StoreError>;
+
+    /// Records that an approved payment is to be reversed in full, so that no refund can be
+    /// recorded any more; moving it to `voided` ends the reversal. [`StoreError::NotFound`] for
+    /// no such payment, [`StoreError::Conflict`] if it is not `approved`,
+    /// [`StoreError::HasRefunds`] if it has `processing` or `succeeded` refunds. Asking twice
+    /// is harmless.
+    async fn request_reversal(&self, payment_id: &str, at_ms: i64) -> Result<PaymentRecord, StoreError>;
+
+    /// Approved payments whose reversal was asked for and is not finished, oldest first.
+    async fn reversing_payments(&self, limit: usize) -> Result<Vec<PaymentRecord>, StoreError>;
 
     /// Moves a payment from `change.expected` to `change.new_state`, appends the event row and
     /// inserts `change.notices` (status pending, due at their `created_at_ms`), in one
@@ -56,7 +80,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records a refund as `processing`, atomically with its rules, in this order:
     /// 1. `refund_number` is set and the payment already has a refund with it:
     ///    [`RefundReservation::Replay`] with that refund (whatever its amount);
-    /// 2. no such payment: `Refused(PaymentNotFound)`; not `approved`: `Refused(NotRefundable)`;
+    /// 2. no such payment: `Refused(PaymentNotFound)`; not `approved`, or being reversed:
+    ///    `Refused(NotRefundable)`;
     /// 3. let `held` = the sum of the payment's `processing` and `succeeded` refunds;
     ///    `full` and (`held` > 0 or amount ≠ payment amount): `Refused(FullAmountMismatch)`;
     ///    `held` + amount > payment amount: `Refused(ExceedsRefundable)`;

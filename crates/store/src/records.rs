@@ -121,6 +121,20 @@ pub struct NewNotice {
     pub url: String,
     /// Creation time, Unix milliseconds; the first attempt is due then.
     pub created_at_ms: i64,
+    /// For transaction notices, the storage name of the payment state being reported (the state
+    /// the change produced, whatever the payment is in when the notice is delivered); empty for
+    /// refund notices.
+    pub reported_state: String,
+}
+
+/// How far the duplicate-order rule reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateRule {
+    /// Only payments created at or after this time (Unix ms) count.
+    pub since_ms: i64,
+    /// Only payments with the same method count (Oceanpayment's rule); otherwise any open or
+    /// approved payment of the order does (PingPong's).
+    pub per_method: bool,
 }
 
 /// Delivery state of a notice.

@@ -83,6 +83,7 @@ fn notice(notice_id: &str, payment_id: &str, created_at_ms: i64) -> NewNotice {
         dialect: "oceanpayment".to_owned(),
         url: "https://shop.example/notice".to_owned(),
         created_at_ms,
+        reported_state: "approved".to_owned(),
     }
 }
 
@@ -788,7 +789,7 @@ async fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(store.connection_settings().await.unwrap().foreign_keys, 1);
     drop(store);
 
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 3);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 4);
     assert_eq!(count(&path, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     let connection = inspect(&path);
     let integrity: String =

@@ -74,6 +74,8 @@ fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
         dialect: "oceanpayment",
         time_to_live: None,
         dialect_data: String::new(),
+        // Oceanpayment's 20061 rule: same terminal, same method, same order number.
+        duplicate_per_method: true,
     }
 }
 

@@ -215,6 +215,9 @@ async fn unified_pay(State(state): State<AppState>, headers: HeaderMap, body: Bo
         dialect: "pingpong",
         time_to_live,
         dialect_data: dialect_data.encode(),
+        // One requestId is one payment attempt of the order, whatever the wallet: a second
+        // wallet cannot pay an order that is paid or being paid.
+        duplicate_per_method: false,
     };
     match state.engine.pay(command).await {
         Ok(payment) => {

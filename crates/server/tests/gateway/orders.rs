@@ -172,3 +172,46 @@ async fn bad_voids_are_refused() {
     assert_eq!(capture.field("payment_status"), "0");
     assert!(capture.field("payment_details").starts_with("29208:"), "{body}");
 }
+
+#[tokio::test]
+async fn a_void_closes_every_payment_of_the_order() {
+    let gateway = Gateway::start().await;
+    let order_number = order("void-both");
+    let wechat = gateway.pay(&PayForm::customer_presented(&order_number, WECHAT_APPROVE).signed()).await;
+    let alipay = gateway.pay(&PayForm::customer_presented(&order_number, crate::harness::ALIPAY_APPROVE).signed()).await;
+    assert_eq!((wechat.field("payment_status"), alipay.field("payment_status")), ("1", "1"));
+    assert_eq!(void(&gateway, &order_number, "3").await.field("payment_status"), "1");
+    let (_, body) = query(&gateway, &order_number).await;
+    let results: Vec<String> = payment_infos(&body).iter().map(|info| field(info, "payment_results").to_owned()).collect();
+    assert_eq!(results, ["0", "0"], "both payments voided");
+}
+
+#[tokio::test]
+async fn an_identical_request_after_a_void_starts_a_new_payment() {
+    let gateway = Gateway::start().await;
+    let order_number = order("qr-again");
+    let form = PayForm::merchant_presented(&order_number, "WeChatPay_Offline").signed();
+    let first = gateway.pay(&form).await;
+    assert_eq!(void(&gateway, &order_number, "3").await.field("payment_status"), "1");
+    let again = gateway.pay(&form).await;
+    assert_eq!(again.field("payment_status"), "-1");
+    assert_ne!(again.field("payment_id"), first.field("payment_id"), "a new QR, not the voided one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_reports_the_state_that_caused_it() {
+    let gateway = Gateway::start_with(|config| config.notices.oceanpayment_retry_schedule_ms = vec![300, 300, 300]).await;
+    let receiver = Receiver::start(vec![Answer::Reply(500, "down")]).await;
+    let order_number = order("notice-then-void");
+    let form = PayForm::customer_presented(&order_number, WECHAT_APPROVE).set("noticeUrl", &receiver.url);
+    gateway.pay(&form.signed()).await;
+    receiver.wait_for(1).await;
+    assert_eq!(void(&gateway, &order_number, "3").await.field("payment_status"), "1");
+    receiver.answer_with(vec![Answer::Ack]);
+    let received = receiver.wait_for(3).await;
+    let details: Vec<String> = received.iter().map(|r| Reply::parse(200, &r.body).field("payment_details").to_owned()).collect();
+    assert_eq!(details[0], "80000:Transaction Approved");
+    assert!(details.contains(&"80000:Transaction Approved".to_owned()) && details.contains(&"80053:Authorisation Void".to_owned()), "{details:?}");
+    let approvals_after_void = details[1..].iter().filter(|d| d.starts_with("80000")).count();
+    assert!(approvals_after_void >= 1, "the approval is retried as an approval, not as a void: {details:?}");
+}

@@ -378,3 +378,12 @@ async fn closed_orders_are_not_notified() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(receiver.received().is_empty());
 }
+
+#[tokio::test]
+async fn an_order_paid_with_one_wallet_cannot_be_paid_with_another() {
+    let gateway = Gateway::start().await;
+    let order = order("two-wallets");
+    assert_eq!(pp(&gateway, "/v4/payment/unifiedPay", &barcode(&order, "R-a", "Wechat-Offline", WECHAT, json!("5"), "CNY")).await.code(), "000000");
+    let second = pp(&gateway, "/v4/payment/unifiedPay", &barcode(&order, "R-b", "AlipayCN-Offline", ALIPAY, json!("5"), "CNY")).await;
+    assert_eq!(second.code(), "107000");
+}

@@ -173,3 +173,24 @@ async fn a_refunded_payment_cannot_be_voided() {
     assert_eq!(void.field("payment_status"), "0");
     assert!(void.field("payment_details").starts_with("29207:"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_during_a_void_is_refused_so_nothing_is_paid_back_twice() {
+    let gateway = Gateway::start_with(|config| config.sandbox.latency_ms = 600).await;
+    let order_number = order("void-race");
+    let paid = gateway.pay(&PayForm::customer_presented(&order_number, WECHAT_APPROVE).signed()).await;
+    assert_eq!(paid.field("payment_status"), "1");
+    let void_form = signed_form(
+        &[("account", ACCOUNT), ("terminal", TERMINAL), ("order_number", &order_number), ("payment_authType", "3")],
+        &["account", "terminal", "order_number", "payment_authType"],
+    );
+    let client = gateway.client.clone();
+    let url = format!("{}/gateway/service/auth", gateway.base_url);
+    let void = tokio::spawn(async move { client.post(url).form(&void_form).send().await.expect("sent").text().await.expect("body") });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let refund = refund(&gateway, paid.field("payment_id"), "RACE-1", "2", "3.00").await;
+    assert_eq!(refund.field("refund_results"), "01", "{}", refund.body);
+    assert!(refund.field("refund_description").starts_with("29203:"), "{}", refund.body);
+    let void = Reply::parse(200, &void.await.expect("void task"));
+    assert_eq!(void.field("payment_status"), "1", "{}", void.body);
+}

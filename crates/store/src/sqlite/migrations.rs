@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0003_dialect_data.sql",
         sql: include_str!("../../migrations/0003_dialect_data.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_reversals_reported_state.sql",
+        sql: include_str!("../../migrations/0004_reversals_reported_state.sql"),
+    },
 ];
 
 /// What the migration runner is doing, for error messages.

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
+    DuplicateRule,
     NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
     NoticeRecord, PaymentRecord, RefundCompletion, RefundRecord, RefundReservation, Reservation,
     StateChange, Store, StoreError, TerminalRecord,
@@ -106,14 +107,21 @@ impl Store for SqliteStore {
         self.writer.submit(|reply| Job::Ping { reply }).await
     }
 
-    async fn reserve_payment(
+    async fn reserve_payment_with(
         &self,
         payment: NewPayment,
-        duplicate_since_ms: i64,
+        rule: DuplicateRule,
     ) -> Result<Reservation, StoreError> {
-        self.writer
-            .submit(|reply| Job::Reserve { payment: Box::new(payment), duplicate_since_ms, reply })
-            .await
+        self.writer.submit(|reply| Job::Reserve { payment: Box::new(payment), rule, reply }).await
+    }
+
+    async fn request_reversal(&self, payment_id: &str, at_ms: i64) -> Result<PaymentRecord, StoreError> {
+        let payment_id = payment_id.to_owned();
+        self.writer.submit(|reply| Job::RequestReversal { payment_id, at_ms, reply }).await
+    }
+
+    async fn reversing_payments(&self, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.readers.run(move |connection| payments::reversing(connection, limit)).await
     }
 
     async fn apply_change(&self, change: StateChange) -> Result<PaymentRecord, StoreError> {

@@ -16,13 +16,14 @@ const BODY_PREFIX_MAX_CHARS: usize = 256;
 macro_rules! notice_columns {
     () => {
         "notice_id, payment_id, refund_id, kind, dialect, url, created_at_ms, status, attempts, \
-         next_attempt_at_ms, delivered_at_ms, last_error"
+         next_attempt_at_ms, delivered_at_ms, last_error, reported_state"
     };
 }
 
 const INSERT_NOTICE: &str = "INSERT INTO notices (notice_id, payment_id, refund_id, kind, dialect,
-    url, status, attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms, last_error)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, NULL, NULL)";
+    url, status, attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms, last_error,
+    reported_state)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, NULL, NULL, ?8)";
 
 const SELECT_BY_ID: &str =
     concat!("SELECT ", notice_columns!(), " FROM notices WHERE notice_id = ?1");
@@ -99,6 +100,7 @@ pub(super) fn insert_all(connection: &Connection, notices: &[NewNotice]) -> Resu
             notice.dialect,
             notice.url,
             notice.created_at_ms,
+            notice.reported_state,
         ]);
         match inserted {
             Ok(_) => {}
@@ -297,6 +299,7 @@ fn notice_from_row(row: &Row<'_>) -> Result<NoticeRecord, StoreError> {
             dialect: column(row, 4)?,
             url: column(row, 5)?,
             created_at_ms: column(row, 6)?,
+            reported_state: column(row, 12)?,
         },
         status,
         attempts: column(row, 8)?,

@@ -6,7 +6,7 @@ use tidegate_core::{DeclineReason, PaymentFlow, PaymentState};
 
 use super::error::{corrupt, is_primary_key_violation, unavailable, Context as _};
 use super::{notices, refunds};
-use crate::{NewPayment, PaymentRecord, Reservation, StateChange, StoreError};
+use crate::{DuplicateRule, NewPayment, PaymentRecord, Reservation, StateChange, StoreError};
 
 /// The payment columns in the order [`payment_from_row`] reads them.
 macro_rules! payment_columns {
@@ -27,13 +27,15 @@ const SELECT_REPLAY: &str = concat!(
     "SELECT ",
     payment_columns!(),
     " FROM payments WHERE account = ?1 AND terminal = ?2 AND order_number = ?3
-      AND fingerprint = ?4 ORDER BY created_at_ms DESC, rowid DESC LIMIT 1"
+      AND fingerprint = ?4 AND state <> 'voided'
+      ORDER BY created_at_ms DESC, rowid DESC LIMIT 1"
 );
 
 const SELECT_DUPLICATE: &str = concat!(
     "SELECT ",
     payment_columns!(),
-    " FROM payments WHERE account = ?1 AND terminal = ?2 AND order_number = ?3 AND method = ?4
+    " FROM payments WHERE account = ?1 AND terminal = ?2 AND order_number = ?3
+      AND (?6 = 0 OR method = ?4)
       AND state IN ('processing', 'pending', 'approved') AND created_at_ms >= ?5
       ORDER BY created_at_ms DESC, rowid DESC LIMIT 1"
 );
@@ -87,7 +89,7 @@ const FIRST_VERSION: i64 = 0;
 pub(super) fn reserve(
     connection: &Connection,
     payment: NewPayment,
-    duplicate_since_ms: i64,
+    rule: DuplicateRule,
 ) -> Result<Reservation, StoreError> {
     let replayed = query_one(
         connection,
@@ -105,7 +107,8 @@ pub(super) fn reserve(
             payment.terminal,
             payment.order_number,
             payment.method,
-            duplicate_since_ms
+            rule.since_ms,
+            rule.per_method,
         ],
     )?;
     if let Some(open_or_paid) = duplicate {
@@ -218,8 +221,65 @@ pub(super) fn apply(
             decline_reason,
         ])
         .context(DOING)?;
+    if change.new_state == PaymentState::Voided {
+        connection
+            .prepare_cached(DELETE_REVERSAL)
+            .context(DOING)?
+            .execute(params![change.payment_id])
+            .context(DOING)?;
+    }
     notices::insert_all(connection, &change.notices)?;
     Ok(payment)
+}
+
+const DELETE_REVERSAL: &str = "DELETE FROM reversals WHERE payment_id = ?1";
+const INSERT_REVERSAL: &str =
+    "INSERT OR IGNORE INTO reversals (payment_id, requested_at_ms) VALUES (?1, ?2)";
+const SELECT_REVERSING: &str = concat!(
+    "SELECT ",
+    payment_columns!(),
+    " FROM payments WHERE state = 'approved'
+      AND payment_id IN (SELECT payment_id FROM reversals ORDER BY requested_at_ms LIMIT ?1)"
+);
+
+/// Records that an approved payment is to be reversed (see
+/// [`crate::Store::request_reversal`]). Must run on the writer, so no refund slips in between
+/// the check and the insert.
+pub(super) fn request_reversal(
+    connection: &Connection,
+    payment_id: &str,
+    at_ms: i64,
+) -> Result<PaymentRecord, StoreError> {
+    const DOING: &str = "recording a reversal";
+    let payment = by_id(connection, payment_id)?.ok_or(StoreError::NotFound)?;
+    if payment.state != PaymentState::Approved {
+        return Err(StoreError::Conflict { current: Box::new(payment) });
+    }
+    if refunds::holds_any(connection, payment_id)? {
+        return Err(StoreError::HasRefunds);
+    }
+    connection
+        .prepare_cached(INSERT_REVERSAL)
+        .context(DOING)?
+        .execute(params![payment_id, at_ms])
+        .context(DOING)?;
+    Ok(payment)
+}
+
+/// True if a reversal of the payment was asked for and has not finished.
+pub(super) fn reversal_requested(connection: &Connection, payment_id: &str) -> Result<bool, StoreError> {
+    const DOING: &str = "reading reversals";
+    let count: i64 = connection
+        .prepare_cached("SELECT COUNT(*) FROM reversals WHERE payment_id = ?1")
+        .context(DOING)?
+        .query_row(params![payment_id], |row| row.get(0))
+        .context(DOING)?;
+    Ok(count > 0)
+}
+
+/// Approved payments with a reversal asked for, oldest request first.
+pub(super) fn reversing(connection: &Connection, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
+    query_all(connection, SELECT_REVERSING, params![i64::try_from(limit).unwrap_or(i64::MAX)])
 }
 
 /// One payment by id.

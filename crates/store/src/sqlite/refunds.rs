@@ -75,7 +75,7 @@ pub(super) fn reserve(
     let Some(payment) = payments::by_id(connection, &refund.payment_id)? else {
         return Ok(RefundReservation::Refused(RefundRefusal::PaymentNotFound));
     };
-    if payment.state != PaymentState::Approved {
+    if payment.state != PaymentState::Approved || payments::reversal_requested(connection, &refund.payment_id)? {
         return Ok(RefundReservation::Refused(RefundRefusal::NotRefundable {
             state: payment.state,
         }));

@@ -16,6 +16,7 @@ use super::connection::{self, ConnectionSettings};
 use super::error::Context as _;
 use super::{notices, payments, refunds, terminals};
 use crate::{
+    DuplicateRule,
     NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeNext, NoticeRecord, PaymentRecord,
     RefundCompletion, RefundRecord, RefundReservation, Reservation, StateChange, StoreError,
     TerminalRecord,
@@ -37,7 +38,9 @@ pub(super) enum Job {
     /// The pragmas of the write connection.
     Settings { reply: Reply<ConnectionSettings> },
     /// [`crate::Store::reserve_payment`].
-    Reserve { payment: Box<NewPayment>, duplicate_since_ms: i64, reply: Reply<Reservation> },
+    Reserve { payment: Box<NewPayment>, rule: DuplicateRule, reply: Reply<Reservation> },
+    /// [`crate::Store::request_reversal`].
+    RequestReversal { payment_id: String, at_ms: i64, reply: Reply<PaymentRecord> },
     /// [`crate::Store::apply_change`].
     Apply { change: StateChange, reply: Reply<PaymentRecord> },
     /// [`crate::Store::add_terminal`].
@@ -60,8 +63,11 @@ impl Job {
         match self {
             Job::Ping { reply } => hold(reply, ping(connection)),
             Job::Settings { reply } => hold(reply, connection::settings(connection)),
-            Job::Reserve { payment, duplicate_since_ms, reply } => {
-                hold(reply, payments::reserve(connection, *payment, duplicate_since_ms))
+            Job::Reserve { payment, rule, reply } => {
+                hold(reply, payments::reserve(connection, *payment, rule))
+            }
+            Job::RequestReversal { payment_id, at_ms, reply } => {
+                hold(reply, payments::request_reversal(connection, &payment_id, at_ms))
             }
             Job::Apply { change, reply } => hold(reply, payments::apply(connection, &change)),
             Job::AddTerminal { terminal, reply } => {
@@ -93,7 +99,9 @@ impl Job {
             Job::Ping { reply } => drop(reply.send(Err(error()))),
             Job::Settings { reply } => drop(reply.send(Err(error()))),
             Job::Reserve { reply, .. } => drop(reply.send(Err(error()))),
-            Job::Apply { reply, .. } => drop(reply.send(Err(error()))),
+            Job::RequestReversal { reply, .. } | Job::Apply { reply, .. } => {
+                drop(reply.send(Err(error())));
+            }
             Job::AddTerminal { reply, .. } => drop(reply.send(Err(error()))),
             Job::ReserveRefund { reply, .. } => drop(reply.send(Err(error()))),
             Job::CompleteRefund { reply, .. } => drop(reply.send(Err(error()))),
