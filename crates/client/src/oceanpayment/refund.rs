@@ -10,13 +10,24 @@ use tidegate_wire::oceanpayment::{
     REFUND_QUERY_REPLY_FIELDS, REFUND_REFUSED, REFUND_REPLY_FIELDS,
 };
 
+/// `RF-` and 16 random hex digits: unique enough to tell refunds apart, stable across retries
+/// of one request value.
+fn random_refund_number() -> String {
+    let mut bytes = [0_u8; 8];
+    // Without OS randomness the refund still works; it only loses retry protection, which a
+    // caller can restore with `with_refund_number`.
+    let _ = getrandom::getrandom(&mut bytes);
+    format!("RF-{}", hex::encode_upper(bytes))
+}
+
 /// A full or partial refund of an approved payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRequest {
     /// The payment to refund.
     pub payment_id: String,
     /// The merchant's own id for the refund: sending the same one again returns the first
-    /// refund instead of refunding twice, so set it whenever a refund may be retried.
+    /// refund instead of refunding twice. A random one is set when the request is built, so
+    /// retrying the same `RefundRequest` is always safe; set your own to tie it to your books.
     pub refund_number: Option<String>,
     /// True for the whole payment amount, false for part of it.
     pub full: bool,
@@ -40,14 +51,14 @@ impl RefundRequest {
     fn new(payment_id: String, full: bool, amount: Money) -> RefundRequest {
         RefundRequest {
             payment_id,
-            refund_number: None,
+            refund_number: Some(random_refund_number()),
             full,
             amount,
             description: String::new(),
         }
     }
 
-    /// With the merchant's refund id.
+    /// With the merchant's refund id instead of the random one.
     #[must_use]
     pub fn with_refund_number(mut self, refund_number: impl Into<String>) -> RefundRequest {
         self.refund_number = Some(refund_number.into());
