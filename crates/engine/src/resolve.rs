@@ -14,6 +14,9 @@ use tokio::task::JoinHandle;
 /// How many open payments one sweep looks at.
 const SWEEP_BATCH: usize = 500;
 
+/// How many open payments are resolved at once.
+const RESOLVE_CONCURRENCY: usize = 16;
+
 /// When each open payment may next be queried. In memory only: after a restart every open
 /// payment is due at once, which is exactly what recovery wants.
 #[derive(Default)]
@@ -121,7 +124,10 @@ impl Engine {
         let config = &self.inner.config;
         let poll_interval_ms = duration_ms(config.poll_interval);
         let in_flight_ms = duration_ms(config.acquirer_timeout) + 1_000;
-        let mut finished = 0;
+        // Acquirer calls run side by side, a bounded number at once, so one slow or dead
+        // acquirer answer does not hold up every other open payment for its whole timeout.
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(RESOLVE_CONCURRENCY));
+        let mut running = tokio::task::JoinSet::new();
         for record in open {
             let now = now_ms();
             let created = record.created.created_at_ms;
@@ -134,10 +140,21 @@ impl Engine {
             if in_flight || !(expired || self.inner.resolver.due(record.payment_id(), now, poll_interval_ms)) {
                 continue;
             }
-            let resolved = self.resolve_one(record, now).await;
-            if resolved.state.is_final() {
-                self.inner.resolver.forget(resolved.payment_id());
-                finished += 1;
+            let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else { break };
+            let engine = self.clone();
+            running.spawn(async move {
+                let resolved = engine.resolve_one(record, now).await;
+                drop(slot);
+                resolved
+            });
+        }
+        let mut finished = 0;
+        while let Some(joined) = running.join_next().await {
+            if let Ok(resolved) = joined {
+                if resolved.state.is_final() {
+                    self.inner.resolver.forget(resolved.payment_id());
+                    finished += 1;
+                }
             }
         }
         Ok(finished)
