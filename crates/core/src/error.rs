@@ -134,6 +134,72 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, each field-bearing one with every [`Field`]: for tests that prove a
+    /// dialect's code map is total.
+    pub fn every() -> Vec<ErrorKind> {
+        let mut kinds = vec![
+            ErrorKind::InvalidAmount,
+            ErrorKind::UnsupportedCurrency,
+            ErrorKind::UnsupportedMethod,
+            ErrorKind::UnrecognisedPaymentCode,
+            ErrorKind::PaymentCodeWalletMismatch,
+            ErrorKind::UnknownTerminal,
+            ErrorKind::BadSignature,
+            ErrorKind::DuplicateOrder,
+            ErrorKind::MalformedRequest,
+            ErrorKind::RequestTooLarge,
+            ErrorKind::UnsupportedMediaType,
+            ErrorKind::TemporarilyUnavailable,
+            ErrorKind::OrderNotFound,
+            ErrorKind::PaymentNotFound,
+            ErrorKind::PaymentNotRefundable,
+            ErrorKind::RefundExceedsRefundable,
+            ErrorKind::FullRefundAmountMismatch,
+            ErrorKind::RefundNotFound,
+            ErrorKind::PaymentHasRefunds,
+            ErrorKind::UnsupportedOperation,
+            ErrorKind::NoticeUrlNotAllowed,
+            ErrorKind::AcquirerUnavailable,
+        ];
+        for field in Field::ALL {
+            kinds.extend([
+                ErrorKind::MissingField(field),
+                ErrorKind::FieldTooLong(field),
+                ErrorKind::InvalidFormat(field),
+            ]);
+        }
+        // The list above must grow with the enum: this match fails to compile when a kind is
+        // added, pointing here.
+        debug_assert!(kinds.iter().all(|kind| match kind {
+            ErrorKind::MissingField(_)
+            | ErrorKind::FieldTooLong(_)
+            | ErrorKind::InvalidFormat(_)
+            | ErrorKind::InvalidAmount
+            | ErrorKind::UnsupportedCurrency
+            | ErrorKind::UnsupportedMethod
+            | ErrorKind::UnrecognisedPaymentCode
+            | ErrorKind::PaymentCodeWalletMismatch
+            | ErrorKind::UnknownTerminal
+            | ErrorKind::BadSignature
+            | ErrorKind::DuplicateOrder
+            | ErrorKind::MalformedRequest
+            | ErrorKind::RequestTooLarge
+            | ErrorKind::UnsupportedMediaType
+            | ErrorKind::TemporarilyUnavailable
+            | ErrorKind::OrderNotFound
+            | ErrorKind::PaymentNotFound
+            | ErrorKind::PaymentNotRefundable
+            | ErrorKind::RefundExceedsRefundable
+            | ErrorKind::FullRefundAmountMismatch
+            | ErrorKind::RefundNotFound
+            | ErrorKind::PaymentHasRefunds
+            | ErrorKind::UnsupportedOperation
+            | ErrorKind::NoticeUrlNotAllowed
+            | ErrorKind::AcquirerUnavailable => true,
+        }));
+        kinds
+    }
+
     /// The stable machine code, e.g. `missing_field.order_number` or `duplicate_order`.
     pub fn code(&self) -> String {
         match self {
@@ -283,25 +349,7 @@ mod tests {
 
     #[test]
     fn machine_codes_are_unique() {
-        let mut kinds: Vec<ErrorKind> = vec![
-            ErrorKind::InvalidAmount, ErrorKind::UnsupportedCurrency, ErrorKind::UnsupportedMethod,
-            ErrorKind::UnrecognisedPaymentCode, ErrorKind::PaymentCodeWalletMismatch,
-            ErrorKind::UnknownTerminal, ErrorKind::BadSignature, ErrorKind::DuplicateOrder,
-            ErrorKind::MalformedRequest, ErrorKind::RequestTooLarge,
-            ErrorKind::UnsupportedMediaType, ErrorKind::TemporarilyUnavailable,
-            ErrorKind::OrderNotFound, ErrorKind::PaymentNotFound, ErrorKind::PaymentNotRefundable,
-            ErrorKind::RefundExceedsRefundable, ErrorKind::FullRefundAmountMismatch,
-            ErrorKind::RefundNotFound, ErrorKind::PaymentHasRefunds,
-            ErrorKind::UnsupportedOperation, ErrorKind::NoticeUrlNotAllowed,
-            ErrorKind::AcquirerUnavailable,
-        ];
-        for field in Field::ALL {
-            kinds.extend([
-                ErrorKind::MissingField(field),
-                ErrorKind::FieldTooLong(field),
-                ErrorKind::InvalidFormat(field),
-            ]);
-        }
+        let kinds = ErrorKind::every();
         let codes: HashSet<String> = kinds.iter().map(ErrorKind::code).collect();
         assert_eq!(codes.len(), kinds.len());
     }

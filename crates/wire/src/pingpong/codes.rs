@@ -248,38 +248,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn every_kind() -> Vec<ErrorKind> {
-        let mut kinds = vec![
-            ErrorKind::InvalidAmount,
-            ErrorKind::UnsupportedCurrency,
-            ErrorKind::UnsupportedMethod,
-            ErrorKind::UnrecognisedPaymentCode,
-            ErrorKind::PaymentCodeWalletMismatch,
-            ErrorKind::UnknownTerminal,
-            ErrorKind::BadSignature,
-            ErrorKind::DuplicateOrder,
-            ErrorKind::MalformedRequest,
-            ErrorKind::RequestTooLarge,
-            ErrorKind::UnsupportedMediaType,
-            ErrorKind::TemporarilyUnavailable,
-            ErrorKind::OrderNotFound,
-            ErrorKind::PaymentNotFound,
-            ErrorKind::PaymentNotRefundable,
-            ErrorKind::RefundExceedsRefundable,
-            ErrorKind::FullRefundAmountMismatch,
-            ErrorKind::RefundNotFound,
-            ErrorKind::PaymentHasRefunds,
-            ErrorKind::UnsupportedOperation,
-            ErrorKind::NoticeUrlNotAllowed,
-            ErrorKind::AcquirerUnavailable,
-        ];
-        for field in Field::ALL {
-            kinds.extend([
-                ErrorKind::MissingField(field),
-                ErrorKind::FieldTooLong(field),
-                ErrorKind::InvalidFormat(field),
-            ]);
-        }
-        kinds
+        ErrorKind::every()
     }
 
     fn is_code(code: &str) -> bool {
