@@ -789,7 +789,7 @@ async fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(store.connection_settings().await.unwrap().foreign_keys, 1);
     drop(store);
 
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 4);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
     assert_eq!(count(&path, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     let connection = inspect(&path);
     let integrity: String =

@@ -125,12 +125,12 @@ async fn open_creates_directories_and_file_and_migrates_once() {
             format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '{table}'");
         assert_eq!(count(&path, &sql), 1, "{table}");
     }
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 4);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
 
     let store = SqliteStore::open(&path).unwrap();
     store.ping().await.unwrap();
     drop(store);
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 4);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

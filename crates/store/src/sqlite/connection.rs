@@ -44,6 +44,17 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
         )));
     }
     configure(&connection)?;
+    // Checkpoints run on their own thread (see `checkpointer`), never inside a commit.
+    connection.pragma_update(None, "wal_autocheckpoint", 0).context("turning off automatic checkpoints")?;
+    Ok(connection)
+}
+
+/// Opens a connection that only runs WAL checkpoints.
+pub(super) fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection =
+        Connection::open_with_flags(path, flags).context("opening the checkpoint connection")?;
+    configure(&connection)?;
     Ok(connection)
 }
 

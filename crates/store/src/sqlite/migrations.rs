@@ -39,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_reversals_reported_state.sql",
         sql: include_str!("../../migrations/0004_reversals_reported_state.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_order_index.sql",
+        sql: include_str!("../../migrations/0005_order_index.sql"),
+    },
 ];
 
 /// What the migration runner is doing, for error messages.

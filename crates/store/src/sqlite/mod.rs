@@ -4,6 +4,7 @@
 //! concurrent payments share one fsync; reads use a few read-only connections that WAL lets
 //! run beside the writer.
 
+mod checkpointer;
 mod connection;
 mod error;
 mod migrations;
@@ -37,6 +38,9 @@ use writer::{Job, Writer};
 pub struct SqliteStore {
     /// The only write connection, on its own thread.
     writer: Writer,
+    /// Checkpoints the WAL beside the writer; declared after it, so it stops after the writer
+    /// and its last checkpoint sees every write.
+    _checkpointer: checkpointer::Checkpointer,
     /// Read-only connections.
     readers: Arc<Readers>,
 }
@@ -61,8 +65,9 @@ impl SqliteStore {
             StoreError::Unavailable(format!("resolving {}: {error}", path.display()))
         })?;
         let writer = Writer::start(write_connection)?;
+        let checkpointer = checkpointer::Checkpointer::start(&absolute)?;
         tracing::info!(path = %absolute.display(), "opened the SQLite store");
-        Ok(SqliteStore { writer, readers: Arc::new(Readers::new(absolute)) })
+        Ok(SqliteStore { writer, _checkpointer: checkpointer, readers: Arc::new(Readers::new(absolute)) })
     }
 
     /// Opens the database named by `sqlite:PATH` or `sqlite://PATH` (relative or absolute).

@@ -36,7 +36,8 @@ const SELECT_DUPLICATE: &str = concat!(
     payment_columns!(),
     " FROM payments WHERE account = ?1 AND terminal = ?2 AND order_number = ?3
       AND (?6 = 0 OR method = ?4)
-      AND state IN ('processing', 'pending', 'approved') AND created_at_ms >= ?5
+      AND (state = 'processing' OR state = 'pending' OR state = 'approved')
+      AND created_at_ms >= ?5
       ORDER BY created_at_ms DESC, rowid DESC LIMIT 1"
 );
 
