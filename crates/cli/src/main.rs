@@ -32,6 +32,8 @@ enum Command {
     /// Manage terminals.
     #[command(subcommand)]
     Terminal(TerminalCommand),
+    /// Measure a gateway under load: payments/s, latency, and that nothing is lost.
+    Bench(tidegate_bench::BenchArgs),
     /// Inspect and resend merchant notices.
     #[command(subcommand)]
     Notices(NoticesCommand),
@@ -260,6 +262,10 @@ fn init_logging() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Bench(args) => match tidegate_bench::run(args).await? {
+            code if code == std::process::ExitCode::SUCCESS => Ok(()),
+            _ => bail!("the benchmark's checks failed (see its report)"),
+        },
         Command::Merchant(MerchantCommand::Add {
             name,
             account,
