@@ -99,31 +99,36 @@ pub struct BenchArgs {
     pub ceiling: bool,
 
     /// After the run, replay every approved payment's identical request and check that it
-    /// returns the same payment_id, approved (always done with --kill-after).
+    /// returns the same payment_id (PingPong: transactionId), approved (always done with
+    /// --kill-after).
     #[arg(long)]
     pub verify_replays: bool,
 
-    /// Merchant account of the paying terminal.
-    #[arg(long, default_value = "995149")]
-    pub account: String,
+    /// Merchant account of the paying terminal; with --dialect pingpong, the store's clientId
+    /// [default: the sandbox demo terminal's, 995149, or the PingPong sandbox store's,
+    /// 2018092714313010016].
+    #[arg(long)]
+    pub account: Option<String>,
 
-    /// The paying terminal.
-    #[arg(long, default_value = "99514901")]
-    pub terminal: String,
+    /// The paying terminal; with --dialect pingpong, the store's accId [default: 99514901, or
+    /// 2018092714313010016291].
+    #[arg(long)]
+    pub terminal: Option<String>,
 
-    /// The terminal's secureCode [default: the sandbox demo terminal's].
-    #[arg(long, env = "TIDEGATE_SECURE_CODE", default_value = "12345678", hide_env_values = true)]
-    pub secure_code: String,
+    /// The terminal's secureCode; with --dialect pingpong, the store's salt [default: the
+    /// sandbox demo terminal's, or the PingPong sandbox store's].
+    #[arg(long, env = "TIDEGATE_SECURE_CODE", hide_env_values = true)]
+    pub secure_code: Option<String>,
 
     /// The customer's payment code; the sandbox approves codes ending 0000.
     #[arg(long, value_name = "CODE", default_value = "134567890123450000")]
     pub payment_code: String,
 
-    /// order_currency of every payment.
+    /// The currency of every payment (order_currency, or bizContent.currency).
     #[arg(long, default_value = "CNY")]
     pub currency: String,
 
-    /// order_amount of every payment, exactly as sent.
+    /// The amount of every payment (order_amount, or bizContent.amount), exactly as sent.
     #[arg(long, default_value = "12.30")]
     pub amount: String,
 
@@ -166,7 +171,8 @@ pub struct CeilingArgs {
 pub enum DialectName {
     /// `POST /gateway/directservice/pay`, form-encoded, SHA-256 signatures, XML replies.
     Oceanpayment,
-    /// The PingPong API (not supported yet: the gateway's PingPong dialect is in progress).
+    /// PingPong Checkout v4: `POST /v4/payment/unifiedPay`, JSON envelopes signed with SHA-256
+    /// over the salt and sorted fields, JSON replies.
     Pingpong,
 }
 

@@ -73,10 +73,11 @@ pub(crate) struct Plan {
 impl Plan {
     /// Checks the arguments and builds the plan; fails on combinations that cannot run.
     pub(crate) fn from_args(args: BenchArgs) -> anyhow::Result<Plan> {
+        let (account, terminal, secret) = dialect::demo_credentials(args.dialect);
         let params = PaymentParams {
-            account: args.account,
-            terminal: args.terminal,
-            secure_code: args.secure_code,
+            account: args.account.unwrap_or_else(|| account.to_owned()),
+            terminal: args.terminal.unwrap_or_else(|| terminal.to_owned()),
+            secure_code: args.secure_code.unwrap_or_else(|| secret.to_owned()),
             payment_code: args.payment_code,
             currency: args.currency,
             amount: args.amount,

@@ -45,8 +45,8 @@ fn assert_accounted(report: &Report) {
     assert_eq!(report.timeline.iter().map(|second| second.successes).sum::<u64>(), counts.approved, "{summary}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_and_closed_loops_account_for_every_payment() {
+/// A sandbox gateway on a temporary database (kept alive by the returned directory).
+async fn start_gateway() -> (tidegate_server::RunningServer, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -56,6 +56,12 @@ async fn open_and_closed_loops_account_for_every_payment() {
     };
     let server = tidegate_server::start(config).await.expect("gateway starts");
     let url = format!("http://{}", server.local_addr());
+    (server, dir, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_and_closed_loops_account_for_every_payment() {
+    let (server, _dir, url) = start_gateway().await;
     let common = ["--url", &url, "--admin-token", ADMIN_TOKEN, "--warmup", "0.5", "--duration", "1.5", "--quiet"];
 
     let open = bench_args(&[&common[..], &["--rate", "200", "--connections", "8", "--verify-replays"]].concat());
@@ -79,13 +85,21 @@ async fn open_and_closed_loops_account_for_every_payment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pingpong_is_not_supported_yet() {
-    let error = tidegate_bench::measure(bench_args(&["--dialect", "pingpong", "--url", "http://127.0.0.1:9"]))
-        .await
-        .err()
-        .map(|error| error.to_string())
-        .unwrap_or_default();
-    assert!(error.contains("not yet supported"), "{error}");
+async fn pingpong_payments_are_accounted_for_too() {
+    let (server, _dir, url) = start_gateway().await;
+    let line = [
+        "--dialect", "pingpong", "--url", &url, "--admin-token", ADMIN_TOKEN, "--warmup", "0.5", "--duration", "1",
+        "--rate", "50", "--connections", "4", "--verify-replays", "--quiet",
+    ];
+    let report = tidegate_bench::measure(bench_args(&line)).await.expect("the PingPong run runs");
+    assert_accounted(&report);
+    assert_eq!(report.dialect, "pingpong");
+    // 50/s for 1.5 s, give or take the last due payments.
+    assert!((60..=90).contains(&report.counts.sent), "{}", report.render());
+    let replays = report.replays.as_ref().expect("replays were checked");
+    assert_eq!(replays.replayed, report.counts.approved);
+    assert_eq!(replays.confirmed, replays.replayed, "{}", report.render());
+    server.stop().await;
 }
 
 #[test]

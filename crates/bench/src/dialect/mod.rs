@@ -79,7 +79,16 @@ pub(crate) trait Dialect: Send + Sync {
 pub(crate) fn build(name: DialectName, params: &PaymentParams) -> anyhow::Result<Arc<dyn Dialect>> {
     match name {
         DialectName::Oceanpayment => Ok(Arc::new(oceanpayment::Oceanpayment::new(params)?)),
-        DialectName::Pingpong => pingpong::build(params),
+        DialectName::Pingpong => Ok(Arc::new(pingpong::Pingpong::new(params)?)),
+    }
+}
+
+/// The sandbox's demo credentials for `name` as `(account, terminal, secret)`: the terminal
+/// every sandbox gateway creates, used when the command line names none.
+pub(crate) fn demo_credentials(name: DialectName) -> (&'static str, &'static str, &'static str) {
+    match name {
+        DialectName::Oceanpayment => ("995149", "99514901", "12345678"),
+        DialectName::Pingpong => (pingpong::DEMO_CLIENT_ID, pingpong::DEMO_ACC_ID, pingpong::DEMO_SALT),
     }
 }
 
@@ -146,17 +155,20 @@ mod tests {
     }
 
     #[test]
-    fn pingpong_is_refused_clearly() {
-        let params = PaymentParams {
-            account: "995149".into(),
-            terminal: "99514901".into(),
-            secure_code: "12345678".into(),
-            payment_code: "134567890123450000".into(),
-            currency: "CNY".into(),
-            amount: "12.30".into(),
-            order_prefix: "T-".into(),
-        };
-        let error = build(DialectName::Pingpong, &params).err().map(|error| error.to_string());
-        assert!(error.is_some_and(|message| message.contains("not yet supported")));
+    fn both_dialects_build_with_their_demo_credentials() {
+        for name in [DialectName::Oceanpayment, DialectName::Pingpong] {
+            let (account, terminal, secret) = demo_credentials(name);
+            let params = PaymentParams {
+                account: account.into(),
+                terminal: terminal.into(),
+                secure_code: secret.into(),
+                payment_code: "134567890123450000".into(),
+                currency: "CNY".into(),
+                amount: "12.30".into(),
+                order_prefix: "T-".into(),
+            };
+            let dialect = build(name, &params).map(|dialect| dialect.name()).ok();
+            assert_eq!(dialect, Some(if name == DialectName::Pingpong { "pingpong" } else { "oceanpayment" }));
+        }
     }
 }
