@@ -262,6 +262,11 @@ async fn a_repeated_request_id_replays_and_a_paid_order_is_a_duplicate() {
     let again = pp(&gateway, "/v4/payment/unifiedPay", &biz).await;
     assert_eq!(again.code(), "000000");
     assert_eq!(again.biz["transactionId"], first.biz["transactionId"]);
+    let mut changed = biz.clone();
+    changed["amount"] = json!("99.00");
+    let reused = pp(&gateway, "/v4/payment/unifiedPay", &changed).await;
+    assert_eq!(reused.biz["transactionId"], first.biz["transactionId"], "one requestId is one payment");
+    assert_eq!(reused.biz["amount"], "9.90");
     let new_request = barcode(&order, "R-2", "Wechat-Offline", "134567890123457000", json!("9.90"), "CNY");
     assert_eq!(pp(&gateway, "/v4/payment/unifiedPay", &new_request).await.code(), "107000");
     let unknown = pp(&gateway, "/v4/payment/query", &json!({ "merchantTransactionId": "nope" })).await;

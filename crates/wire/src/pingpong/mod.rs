@@ -45,9 +45,9 @@
 //!   [`codes`]).
 //!
 //! Idempotency, as PingPong defines it: one `requestId` is one payment attempt. A unifiedPay
-//! repeating a known `requestId` with the same [`UnifiedPayRequest::fingerprint`] is a retry
-//! and is answered from the stored payment; the same `requestId` with another fingerprint, or
-//! a new `requestId` for an order that already has a successful or open payment, is
+//! repeating a known `requestId` on the same order ([`UnifiedPayRequest::fingerprint`] is
+//! the requestId's hash) is answered from the stored payment, whatever else it carries; a new
+//! `requestId` for an order that already has a successful or open payment is
 //! `DuplicateOrder` (107000). A `FAILED` or `CLOSED` attempt leaves the order payable again
 //! under a new `requestId`. Refunds are keyed by `merchantRefundId`, voids by
 //! `merchantVoidId`.
