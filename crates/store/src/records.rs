@@ -27,7 +27,8 @@ pub struct NewPayment {
     pub order_notes: String,
     /// Where notices go, if the merchant asked for them.
     pub notice_url: Option<String>,
-    /// The customer's one-time payment code, kept for acquirer queries; never shown unmasked.
+    /// The customer's one-time payment code, kept for acquirer queries while the payment is
+    /// open and erased when it becomes final; never shown unmasked.
     pub payment_code: Option<String>,
     /// The customer's code or wallet user, masked for display.
     pub payer_masked: Option<String>,

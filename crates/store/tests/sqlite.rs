@@ -584,3 +584,18 @@ async fn a_payment_reads_back_exactly_as_recorded() {
     let stored = store.payment("261123000000000000077").await.unwrap().unwrap();
     assert_eq!(stored.created, new, "every recorded field, dialect data included");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_code_is_erased_once_the_payment_is_final() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(&dir.path().join("tidegate.db")).unwrap();
+    let mut new = payment("261123000000000000078", "ORDER-78", "fp-78");
+    new.payment_code = Some("134567890123450000".to_owned());
+    created(&store, new).await;
+    move_to(&store, "261123000000000000078", &[PaymentState::Processing, PaymentState::Pending]).await;
+    let pending = store.payment("261123000000000000078").await.unwrap().unwrap();
+    assert_eq!(pending.created.payment_code.as_deref(), Some("134567890123450000"), "kept while open");
+    move_to(&store, "261123000000000000078", &[PaymentState::Pending, PaymentState::Approved]).await;
+    let approved = store.payment("261123000000000000078").await.unwrap().unwrap();
+    assert_eq!(approved.created.payment_code, None);
+}

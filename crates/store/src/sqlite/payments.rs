@@ -68,7 +68,8 @@ const INSERT_PAYMENT: &str = concat!(
 const UPDATE_STATE: &str = concat!(
     "UPDATE payments SET state = ?1, decline_reason = ?2,
        acquirer_ref = COALESCE(?3, acquirer_ref), qr_payload = COALESCE(?4, qr_payload),
-       updated_at_ms = ?5, version = version + 1
+       updated_at_ms = ?5, version = version + 1,
+       payment_code = CASE WHEN ?8 THEN NULL ELSE payment_code END
      WHERE payment_id = ?6 AND state = ?7 RETURNING ",
     payment_columns!()
 );
@@ -194,6 +195,9 @@ pub(super) fn apply(
             change.at_ms,
             change.payment_id,
             change.expected.as_str(),
+            // The customer's one-time code is needed only while the payment is open (to ask
+            // the acquirer about it); once final it is not kept.
+            change.new_state.is_final(),
         ],
     )?;
     let Some(payment) = updated else {
