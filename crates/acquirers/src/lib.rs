@@ -114,7 +114,10 @@ pub trait Acquirer: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Charges a customer-presented payment code.
-    async fn authorize(&self, payment: AcquirerPayment<'_>) -> Result<AcquirerOutcome, AcquirerError>;
+    async fn authorize(
+        &self,
+        payment: AcquirerPayment<'_>,
+    ) -> Result<AcquirerOutcome, AcquirerError>;
 
     /// Creates a merchant-presented order and returns the QR payload to display.
     async fn create_qr_order(

@@ -21,7 +21,9 @@
 //! Outcomes are computed from the code and the payment's creation time, so answers stay the
 //! same across gateway restarts; only QR customer actions and closes are held in memory.
 
-use crate::{AcquirerError, AcquirerOutcome, AcquirerPayment, AcquirerRefund, CloseOutcome, RefundOutcome};
+use crate::{
+    AcquirerError, AcquirerOutcome, AcquirerPayment, AcquirerRefund, CloseOutcome, RefundOutcome,
+};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -111,7 +113,10 @@ pub struct SandboxAcquirer {
 impl SandboxAcquirer {
     /// A sandbox with the given knobs.
     pub fn new(config: SandboxConfig) -> SandboxAcquirer {
-        SandboxAcquirer { config, ..SandboxAcquirer::default() }
+        SandboxAcquirer {
+            config,
+            ..SandboxAcquirer::default()
+        }
     }
 
     /// The simulated customer pays a merchant-presented order.
@@ -142,19 +147,30 @@ impl SandboxAcquirer {
         }
     }
 
-    fn customer_presented_state(&self, payment: &AcquirerPayment<'_>) -> Result<AcquirerOutcome, AcquirerError> {
+    fn customer_presented_state(
+        &self,
+        payment: &AcquirerPayment<'_>,
+    ) -> Result<AcquirerOutcome, AcquirerError> {
         let code = payment.payment_code.unwrap_or("");
         let acquirer_ref = sandbox_ref(payment.payment_id);
         let elapsed = elapsed_since(payment.created_at_ms);
         match Scenario::for_code(code) {
-            Scenario::Decline(reason) => {
-                Ok(AcquirerOutcome::Declined { reason, acquirer_ref: Some(acquirer_ref) })
-            }
-            Scenario::PinThenApprove | Scenario::PinThenCancel if elapsed < self.config.pin_delay => {
-                Ok(AcquirerOutcome::AwaitingCustomer { acquirer_ref, qr_payload: None })
+            Scenario::Decline(reason) => Ok(AcquirerOutcome::Declined {
+                reason,
+                acquirer_ref: Some(acquirer_ref),
+            }),
+            Scenario::PinThenApprove | Scenario::PinThenCancel
+                if elapsed < self.config.pin_delay =>
+            {
+                Ok(AcquirerOutcome::AwaitingCustomer {
+                    acquirer_ref,
+                    qr_payload: None,
+                })
             }
             Scenario::PinThenCancel => Ok(AcquirerOutcome::Cancelled { acquirer_ref }),
-            Scenario::Timeout if elapsed < self.config.unknown_resolves_after => Err(AcquirerError::Timeout),
+            Scenario::Timeout if elapsed < self.config.unknown_resolves_after => {
+                Err(AcquirerError::Timeout)
+            }
             Scenario::Approve | Scenario::PinThenApprove | Scenario::Timeout => {
                 Ok(AcquirerOutcome::Approved { acquirer_ref })
             }
@@ -180,12 +196,18 @@ impl crate::Acquirer for SandboxAcquirer {
         "sandbox"
     }
 
-    async fn authorize(&self, payment: AcquirerPayment<'_>) -> Result<AcquirerOutcome, AcquirerError> {
+    async fn authorize(
+        &self,
+        payment: AcquirerPayment<'_>,
+    ) -> Result<AcquirerOutcome, AcquirerError> {
         self.simulate_latency().await;
         self.customer_presented_state(&payment)
     }
 
-    async fn create_qr_order(&self, payment: AcquirerPayment<'_>) -> Result<AcquirerOutcome, AcquirerError> {
+    async fn create_qr_order(
+        &self,
+        payment: AcquirerPayment<'_>,
+    ) -> Result<AcquirerOutcome, AcquirerError> {
         self.simulate_latency().await;
         Ok(self.merchant_presented_state(&payment))
     }
@@ -210,7 +232,9 @@ impl crate::Acquirer for SandboxAcquirer {
         self.simulate_latency().await;
         match payment.flow {
             PaymentFlow::CustomerPresented => match self.customer_presented_state(&payment) {
-                Ok(AcquirerOutcome::Approved { acquirer_ref }) => Ok(CloseOutcome::AlreadyPaid { acquirer_ref }),
+                Ok(AcquirerOutcome::Approved { acquirer_ref }) => {
+                    Ok(CloseOutcome::AlreadyPaid { acquirer_ref })
+                }
                 Ok(
                     AcquirerOutcome::Declined { .. }
                     | AcquirerOutcome::Cancelled { .. }
@@ -224,9 +248,9 @@ impl crate::Acquirer for SandboxAcquirer {
             PaymentFlow::MerchantPresented => {
                 let mut orders = lock(&self.qr_orders);
                 match orders.get(payment.payment_id) {
-                    Some(QrState::Paid) => {
-                        Ok(CloseOutcome::AlreadyPaid { acquirer_ref: sandbox_ref(payment.payment_id) })
-                    }
+                    Some(QrState::Paid) => Ok(CloseOutcome::AlreadyPaid {
+                        acquirer_ref: sandbox_ref(payment.payment_id),
+                    }),
                     Some(QrState::Refused | QrState::Closed) | None => {
                         orders.insert(payment.payment_id.to_owned(), QrState::Closed);
                         Ok(CloseOutcome::Closed)
@@ -263,9 +287,13 @@ impl crate::Acquirer for SandboxAcquirer {
 /// The sandbox's verdict on a refund: decided by the amount alone, so it is the same on retry.
 fn refund_outcome(refund: AcquirerRefund<'_>) -> RefundOutcome {
     if refund.amount_minor % 100 == 51 {
-        RefundOutcome::Failed { reason: DeclineReason::InsufficientFunds }
+        RefundOutcome::Failed {
+            reason: DeclineReason::InsufficientFunds,
+        }
     } else {
-        RefundOutcome::Succeeded { acquirer_ref: format!("sbx_refund_{}", refund.refund_id) }
+        RefundOutcome::Succeeded {
+            acquirer_ref: format!("sbx_refund_{}", refund.refund_id),
+        }
     }
 }
 
@@ -295,14 +323,18 @@ fn base62_token(seed: &str, length: usize) -> String {
 fn elapsed_since(created_at_ms: i64) -> Duration {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX));
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        });
     Duration::from_millis(u64::try_from(now_ms.saturating_sub(created_at_ms)).unwrap_or(0))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding this lock cannot leave the maps half-updated (single inserts), so a
     // poisoned lock is still safe to use.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -324,52 +356,120 @@ mod tests {
     }
 
     fn now_ms() -> i64 {
-        i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())).unwrap_or(0)
+        i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis()),
+        )
+        .unwrap_or(0)
     }
 
     #[test]
     fn the_last_four_digits_choose_the_scenario() {
         assert_eq!(Scenario::for_code("134567890123450000"), Scenario::Approve);
-        assert_eq!(Scenario::for_code("134567890123450051"), Scenario::Decline(DeclineReason::InsufficientFunds));
-        assert_eq!(Scenario::for_code("134567890123450005"), Scenario::Decline(DeclineReason::Declined));
-        assert_eq!(Scenario::for_code("134567890123451000"), Scenario::PinThenApprove);
-        assert_eq!(Scenario::for_code("134567890123451001"), Scenario::PinThenCancel);
+        assert_eq!(
+            Scenario::for_code("134567890123450051"),
+            Scenario::Decline(DeclineReason::InsufficientFunds)
+        );
+        assert_eq!(
+            Scenario::for_code("134567890123450005"),
+            Scenario::Decline(DeclineReason::Declined)
+        );
+        assert_eq!(
+            Scenario::for_code("134567890123451000"),
+            Scenario::PinThenApprove
+        );
+        assert_eq!(
+            Scenario::for_code("134567890123451001"),
+            Scenario::PinThenCancel
+        );
         assert_eq!(Scenario::for_code("134567890123459000"), Scenario::Timeout);
     }
 
     #[tokio::test]
     async fn pin_entry_resolves_after_the_delay() {
-        let sandbox = SandboxAcquirer::new(SandboxConfig { pin_delay: Duration::from_secs(5), ..SandboxConfig::default() });
-        let fresh = payment(Some("134567890123451000"), PaymentFlow::CustomerPresented, now_ms());
-        assert!(matches!(sandbox.authorize(fresh).await, Ok(AcquirerOutcome::AwaitingCustomer { .. })));
-        let old = payment(Some("134567890123451000"), PaymentFlow::CustomerPresented, now_ms() - 6_000);
-        assert!(matches!(sandbox.query(old).await, Ok(AcquirerOutcome::Approved { .. })));
-        let old_cancel = payment(Some("134567890123451001"), PaymentFlow::CustomerPresented, now_ms() - 6_000);
-        assert!(matches!(sandbox.query(old_cancel).await, Ok(AcquirerOutcome::Cancelled { .. })));
+        let sandbox = SandboxAcquirer::new(SandboxConfig {
+            pin_delay: Duration::from_secs(5),
+            ..SandboxConfig::default()
+        });
+        let fresh = payment(
+            Some("134567890123451000"),
+            PaymentFlow::CustomerPresented,
+            now_ms(),
+        );
+        assert!(matches!(
+            sandbox.authorize(fresh).await,
+            Ok(AcquirerOutcome::AwaitingCustomer { .. })
+        ));
+        let old = payment(
+            Some("134567890123451000"),
+            PaymentFlow::CustomerPresented,
+            now_ms() - 6_000,
+        );
+        assert!(matches!(
+            sandbox.query(old).await,
+            Ok(AcquirerOutcome::Approved { .. })
+        ));
+        let old_cancel = payment(
+            Some("134567890123451001"),
+            PaymentFlow::CustomerPresented,
+            now_ms() - 6_000,
+        );
+        assert!(matches!(
+            sandbox.query(old_cancel).await,
+            Ok(AcquirerOutcome::Cancelled { .. })
+        ));
     }
 
     #[tokio::test]
     async fn a_closed_pin_payment_can_no_longer_succeed() {
-        let sandbox = SandboxAcquirer::new(SandboxConfig { pin_delay: Duration::from_secs(5), ..SandboxConfig::default() });
+        let sandbox = SandboxAcquirer::new(SandboxConfig {
+            pin_delay: Duration::from_secs(5),
+            ..SandboxConfig::default()
+        });
         let created = now_ms();
-        let fresh = payment(Some("134567890123451000"), PaymentFlow::CustomerPresented, created);
+        let fresh = payment(
+            Some("134567890123451000"),
+            PaymentFlow::CustomerPresented,
+            created,
+        );
         assert_eq!(sandbox.close(fresh).await, Ok(CloseOutcome::Closed));
-        let later = payment(Some("134567890123451000"), PaymentFlow::CustomerPresented, created - 6_000);
-        assert!(matches!(sandbox.query(later).await, Ok(AcquirerOutcome::Declined { .. })));
+        let later = payment(
+            Some("134567890123451000"),
+            PaymentFlow::CustomerPresented,
+            created - 6_000,
+        );
+        assert!(matches!(
+            sandbox.query(later).await,
+            Ok(AcquirerOutcome::Declined { .. })
+        ));
     }
 
     #[tokio::test]
     async fn qr_orders_follow_the_customer() {
         let sandbox = SandboxAcquirer::default();
         let qr = payment(None, PaymentFlow::MerchantPresented, now_ms());
-        let Ok(AcquirerOutcome::AwaitingCustomer { qr_payload: Some(payload), .. }) = sandbox.create_qr_order(qr).await else {
+        let Ok(AcquirerOutcome::AwaitingCustomer {
+            qr_payload: Some(payload),
+            ..
+        }) = sandbox.create_qr_order(qr).await
+        else {
             panic!("expected a QR payload");
         };
         assert!(payload.starts_with("weixin://wxpay/bizpayurl?pr="));
         sandbox.customer_pays(qr.payment_id).expect("first action");
-        assert_eq!(sandbox.customer_refuses(qr.payment_id), Err(CustomerActionError::AlreadyActed));
-        assert!(matches!(sandbox.query(qr).await, Ok(AcquirerOutcome::Approved { .. })));
-        assert!(matches!(sandbox.close(qr).await, Ok(CloseOutcome::AlreadyPaid { .. })));
+        assert_eq!(
+            sandbox.customer_refuses(qr.payment_id),
+            Err(CustomerActionError::AlreadyActed)
+        );
+        assert!(matches!(
+            sandbox.query(qr).await,
+            Ok(AcquirerOutcome::Approved { .. })
+        ));
+        assert!(matches!(
+            sandbox.close(qr).await,
+            Ok(CloseOutcome::AlreadyPaid { .. })
+        ));
     }
 
     #[tokio::test]
@@ -377,20 +477,38 @@ mod tests {
         let sandbox = SandboxAcquirer::default();
         let qr = payment(None, PaymentFlow::MerchantPresented, now_ms());
         assert_eq!(sandbox.close(qr).await, Ok(CloseOutcome::Closed));
-        assert_eq!(sandbox.customer_pays(qr.payment_id), Err(CustomerActionError::Closed));
+        assert_eq!(
+            sandbox.customer_pays(qr.payment_id),
+            Err(CustomerActionError::Closed)
+        );
     }
 
     #[tokio::test]
     async fn refunds_fail_only_for_amounts_ending_in_51() {
         let sandbox = SandboxAcquirer::default();
-        let paid = payment(Some("134567890123450000"), PaymentFlow::CustomerPresented, now_ms());
-        let refund = |amount_minor| AcquirerRefund { refund_id: "261123190000000000009", amount_minor };
-        assert!(matches!(sandbox.refund(paid, refund(100)).await, Ok(RefundOutcome::Succeeded { .. })));
+        let paid = payment(
+            Some("134567890123450000"),
+            PaymentFlow::CustomerPresented,
+            now_ms(),
+        );
+        let refund = |amount_minor| AcquirerRefund {
+            refund_id: "261123190000000000009",
+            amount_minor,
+        };
+        assert!(matches!(
+            sandbox.refund(paid, refund(100)).await,
+            Ok(RefundOutcome::Succeeded { .. })
+        ));
         assert_eq!(
             sandbox.refund(paid, refund(351)).await,
-            Ok(RefundOutcome::Failed { reason: DeclineReason::InsufficientFunds })
+            Ok(RefundOutcome::Failed {
+                reason: DeclineReason::InsufficientFunds
+            })
         );
-        assert_eq!(sandbox.query_refund(paid, refund(351)).await, sandbox.refund(paid, refund(351)).await);
+        assert_eq!(
+            sandbox.query_refund(paid, refund(351)).await,
+            sandbox.refund(paid, refund(351)).await
+        );
     }
 
     #[test]

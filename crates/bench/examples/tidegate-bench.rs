@@ -23,7 +23,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let Cli { command: Command::Bench(args) } = Cli::parse();
+    let Cli {
+        command: Command::Bench(args),
+    } = Cli::parse();
     // The same runtime `tidegate` runs its subcommands on; the load generator makes its own.
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -32,8 +34,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(tidegate_bench::run(args)).unwrap_or_else(|error| {
-        eprintln!("error: {error:#}");
-        ExitCode::FAILURE
-    })
+    runtime
+        .block_on(tidegate_bench::run(args))
+        .unwrap_or_else(|error| {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        })
 }

@@ -17,8 +17,13 @@ use tokio::net::TcpListener;
 /// Serves the fixed reply on `listen` until Ctrl-C; prints `listening on http://ADDR` first,
 /// as `tidegate serve` does, so scripts can use port 0.
 pub(crate) async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    println!("listening on http://{}", listener.local_addr().context("the bound address")?);
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!(
+        "listening on http://{}",
+        listener.local_addr().context("the bound address")?
+    );
     let reply = Bytes::from(fixed_reply());
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
@@ -38,20 +43,28 @@ pub(crate) async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| answer(request, reply.clone()));
             // A client closing its connection is the normal end.
-            drop(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await);
+            drop(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await,
+            );
         });
     }
 }
 
 /// Reads the whole request, as the gateway must before it can check a signature, and answers
 /// the fixed reply.
-async fn answer(request: Request<Incoming>, reply: Bytes) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    request: Request<Incoming>,
+    reply: Bytes,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     // An unreadable body still gets the fixed answer: the ceiling measures transport only.
     drop(request.into_body().collect().await);
     let mut response = Response::new(Full::new(reply));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/xml; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
     Ok(response)
 }
 

@@ -26,7 +26,10 @@ mod probe;
 mod report;
 mod spawned;
 
-pub use report::{Counts, KillReport, Latencies, Machine, ReplayCheck, Report, Resolution, ServerReport, StoreCheck};
+pub use report::{
+    Counts, KillReport, Latencies, Machine, ReplayCheck, Report, Resolution, ServerReport,
+    StoreCheck,
+};
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -46,7 +49,12 @@ pub struct BenchArgs {
     pub mode: Option<BenchMode>,
 
     /// Base URL of a running gateway (plain http).
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080", conflicts_with = "spawn")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080",
+        conflicts_with = "spawn"
+    )]
     pub url: String,
 
     /// Start `PATH serve` (or with --ceiling, `PATH bench ceiling`) on a temporary database
@@ -90,7 +98,12 @@ pub struct BenchArgs {
 
     /// The gateway's admin token, to compare its approved count before and after the run
     /// (`GET /admin/stats`). Not needed with --spawn.
-    #[arg(long, value_name = "TOKEN", env = "TIDEGATE_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "TIDEGATE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
 
     /// Drive the bare-HTTP ceiling (`tidegate bench ceiling`) instead of a gateway: the same
@@ -141,7 +154,12 @@ pub struct BenchArgs {
     pub server_config: Option<PathBuf>,
 
     /// With --spawn: the gateway's RUST_LOG. `tidegate serve` logs every payment at `info`.
-    #[arg(long, value_name = "FILTER", default_value = "info", requires = "spawn")]
+    #[arg(
+        long,
+        value_name = "FILTER",
+        default_value = "info",
+        requires = "spawn"
+    )]
     pub server_log: String,
 
     /// With --spawn: keep the temporary database directory (and the gateway's log) and print
@@ -187,11 +205,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let json = args.json;
     let report = measure(args).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).context("encoding the report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("encoding the report")?
+        );
     } else {
         print!("{}", report.render());
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Runs the benchmark `args` describe and returns its report without printing it (progress
@@ -209,12 +234,16 @@ pub async fn measure(args: BenchArgs) -> anyhow::Result<Report> {
                 .enable_all()
                 .build()
                 .context("starting the load generator's runtime")
-                .and_then(|runtime| tokio::task::LocalSet::new().block_on(&runtime, load::run(plan)));
+                .and_then(|runtime| {
+                    tokio::task::LocalSet::new().block_on(&runtime, load::run(plan))
+                });
             // The caller may have stopped waiting; then nobody wants the report.
             drop(sender.send(result));
         })
         .context("starting the load generator's thread")?;
-    receiver.await.context("the load generator stopped without a report")?
+    receiver
+        .await
+        .context("the load generator stopped without a report")?
 }
 
 /// Parses `60`, `60s`, `1.5`, `500ms` or `2m` as a duration.
@@ -229,9 +258,12 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     } else {
         (text, 1.0)
     };
-    let value: f64 =
-        number.trim().parse().map_err(|_| format!("{text:?} is not a duration like 60, 60s, 500ms or 2m"))?;
-    Duration::try_from_secs_f64(value * scale).map_err(|_| format!("{text:?} is not a duration of zero or more"))
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 60, 60s, 500ms or 2m"))?;
+    Duration::try_from_secs_f64(value * scale)
+        .map_err(|_| format!("{text:?} is not a duration of zero or more"))
 }
 
 #[cfg(test)]

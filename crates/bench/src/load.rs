@@ -11,7 +11,8 @@ use crate::dialect::{Dialect, Verdict};
 use crate::plan::{Plan, Target};
 use crate::probe;
 use crate::report::{
-    micros_to_ms, Counts, KillReport, Latencies, ReplayCheck, Report, Resolution, Second, ServerReport, StoreCheck,
+    micros_to_ms, Counts, KillReport, Latencies, ReplayCheck, Report, Resolution, Second,
+    ServerReport, StoreCheck,
 };
 use crate::spawned::{Program, Spawned};
 use anyhow::{bail, Context as _};
@@ -141,11 +142,20 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<Report> {
     let machine = probe::machine();
     let (spawned, target_name) = match &plan.target {
         Target::Running { url, .. } => (None, url.clone()),
-        Target::Spawn { program, config, log, .. } => {
+        Target::Spawn {
+            program,
+            config,
+            log,
+            ..
+        } => {
             let which = if plan.ceiling {
                 Program::Ceiling
             } else {
-                Program::Gateway { config: config.clone(), log: log.clone(), admin_token: plan.admin_token.clone() }
+                Program::Gateway {
+                    config: config.clone(),
+                    log: log.clone(),
+                    admin_token: plan.admin_token.clone(),
+                }
             };
             let path = program.clone();
             let spawned = tokio::task::spawn_blocking(move || Spawned::start(&path, which))
@@ -173,7 +183,10 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<Report> {
         // Only when asked: otherwise the directory (database, log) goes with `spawned`.
         if matches!(plan.target, Target::Spawn { keep: true, .. }) {
             if let Some(dir) = spawned.keep() {
-                eprintln!("tidegate bench: kept the server's data and log in {}", dir.display());
+                eprintln!(
+                    "tidegate bench: kept the server's data and log in {}",
+                    dir.display()
+                );
             }
         }
     }
@@ -190,7 +203,10 @@ async fn measure(
     machine: crate::report::Machine,
 ) -> anyhow::Result<Report> {
     let host = match &plan.target {
-        Target::Running { url, .. } => url.trim_start_matches("http://").trim_end_matches('/').to_owned(),
+        Target::Running { url, .. } => url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned(),
         Target::Spawn { .. } => addr.to_string(),
     };
     let rss_idle = if let Some(pid) = pid.get() {
@@ -205,7 +221,9 @@ async fn measure(
     };
     let shared = Rc::new(Shared::new(plan, addr, &host)?);
     let rss_peak = Rc::new(Cell::new(0_u64));
-    let sampler = pid.get().map(|_| tokio::task::spawn_local(sample_rss(Rc::clone(pid), Rc::clone(&rss_peak))));
+    let sampler = pid
+        .get()
+        .map(|_| tokio::task::spawn_local(sample_rss(Rc::clone(pid), Rc::clone(&rss_peak))));
     let loaded = load(plan, &shared, server, pid).await?;
 
     let unknown = std::mem::take(&mut shared.tally.borrow_mut().unknown);
@@ -234,7 +252,9 @@ async fn measure(
         if let Some(sampler) = sampler {
             sampler.abort();
         }
-        let peak = rss_peak.get().max(probe::status_kib(current, "VmHWM").unwrap_or(0));
+        let peak = rss_peak
+            .get()
+            .max(probe::status_kib(current, "VmHWM").unwrap_or(0));
         Some(ServerReport {
             rss_idle_kib: rss_idle,
             rss_peak_kib: (peak > 0).then_some(peak),
@@ -295,18 +315,26 @@ async fn load(
     pid: &Rc<Cell<Option<u32>>>,
 ) -> anyhow::Result<Loaded> {
     let window = shared.window;
-    let workers: Vec<JoinHandle<()>> =
-        (0..plan.connections).map(|_| tokio::task::spawn_local(worker(Rc::clone(shared)))).collect();
-    let progress = (!plan.quiet).then(|| tokio::task::spawn_local(progress(Rc::clone(shared), plan.ceiling)));
+    let workers: Vec<JoinHandle<()>> = (0..plan.connections)
+        .map(|_| tokio::task::spawn_local(worker(Rc::clone(shared))))
+        .collect();
+    let progress =
+        (!plan.quiet).then(|| tokio::task::spawn_local(progress(Rc::clone(shared), plan.ceiling)));
     let cpu = tokio::task::spawn_local(cpu_over(window, Rc::clone(pid)));
     let killer = match &plan.target {
-        Target::Spawn { kill_after: Some(after), .. } => Some(tokio::task::spawn_local(kill_and_restart(
+        Target::Spawn {
+            kill_after: Some(after),
+            ..
+        } => Some(tokio::task::spawn_local(kill_and_restart(
             Rc::clone(server),
             Rc::clone(shared),
             Rc::clone(pid),
             window.start + *after,
         ))),
-        Target::Spawn { kill_after: None, .. } | Target::Running { .. } => None,
+        Target::Spawn {
+            kill_after: None, ..
+        }
+        | Target::Running { .. } => None,
     };
     for worker in workers {
         worker.await.context("a load worker failed")?;
@@ -319,7 +347,11 @@ async fn load(
         None => None,
     };
     let (server_cpu, generator_cpu) = cpu.await.context("the CPU sampler failed")?;
-    Ok(Loaded { kill, server_cpu, generator_cpu })
+    Ok(Loaded {
+        kill,
+        server_cpu,
+        generator_cpu,
+    })
 }
 
 /// What makes the run fail.
@@ -337,10 +369,16 @@ fn failures(report: &Report) -> Vec<String> {
     }
     let unusable: u64 = counts.unusable.values().sum();
     if unusable > 0 {
-        failures.push(format!("{unusable} replies could not be read: {:?}", counts.unusable));
+        failures.push(format!(
+            "{unusable} replies could not be read: {:?}",
+            counts.unusable
+        ));
     }
     if report.resolution.unresolved > 0 {
-        failures.push(format!("{} requests never got a final answer", report.resolution.unresolved));
+        failures.push(format!(
+            "{} requests never got a final answer",
+            report.resolution.unresolved
+        ));
     }
     if let Some(store) = report.store.as_ref().filter(|store| !store.matches) {
         failures.push(format!(
@@ -349,7 +387,11 @@ fn failures(report: &Report) -> Vec<String> {
             store.approved_replies
         ));
     }
-    if let Some(replays) = report.replays.as_ref().filter(|replays| replays.confirmed != replays.replayed) {
+    if let Some(replays) = report
+        .replays
+        .as_ref()
+        .filter(|replays| replays.confirmed != replays.replayed)
+    {
         failures.push(format!(
             "{} of {} approved payments did not replay as the same approved payment ({} mismatched, {} failed)",
             replays.replayed - replays.confirmed,
@@ -362,7 +404,10 @@ fn failures(report: &Report) -> Vec<String> {
 }
 
 /// `count` per second of `over`.
-#[allow(clippy::cast_precision_loss, reason = "request counts stay far below 2^52")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "request counts stay far below 2^52"
+)]
 fn per_second(count: u64, over: Duration) -> f64 {
     count as f64 / over.as_secs_f64()
 }
@@ -392,7 +437,9 @@ async fn worker(shared: Rc<Shared>) {
             }
             now
         };
-        let (sent, exchange) = shared.exchange(&mut connection, &mut buffer, seq, give_up).await;
+        let (sent, exchange) = shared
+            .exchange(&mut connection, &mut buffer, seq, give_up)
+            .await;
         shared.record(seq, due, sent, Instant::now(), exchange);
     }
 }
@@ -407,14 +454,19 @@ impl Shared {
     /// The state of a run starting now against `addr`.
     fn new(plan: &Plan, addr: SocketAddr, host: &str) -> anyhow::Result<Shared> {
         let start = Instant::now();
-        let histogram = || Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).context("creating a histogram");
+        let histogram =
+            || Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).context("creating a histogram");
         Ok(Shared {
             template: RequestTemplate::new(plan.dialect.path(), host, plan.dialect.content_type())?,
             dialect: Arc::clone(&plan.dialect),
             target: Cell::new(addr),
             next_seq: Cell::new(0),
             rate: plan.rate,
-            window: Window { start, measure_from: start + plan.warmup, stop_at: start + plan.warmup + plan.duration },
+            window: Window {
+                start,
+                measure_from: start + plan.warmup,
+                stop_at: start + plan.warmup + plan.duration,
+            },
             timeout: plan.timeout,
             keep_approved: plan.verify_replays,
             tally: RefCell::new(Tally {
@@ -469,7 +521,9 @@ impl Shared {
     ) -> Option<&'c mut Connection> {
         let mut backoff = RECONNECT_BACKOFF;
         while connection.is_none() {
-            if let Ok(Ok(opened)) = tokio::time::timeout(self.timeout, Connection::open(self.target.get())).await {
+            if let Ok(Ok(opened)) =
+                tokio::time::timeout(self.timeout, Connection::open(self.target.get())).await
+            {
                 *connection = Some(opened);
             } else {
                 self.tally.borrow_mut().counts.connect_errors += 1;
@@ -489,7 +543,8 @@ impl Shared {
         let tally = &mut *tally;
         let measured = due >= self.window.measure_from;
         let latency = micros(done.duration_since(due.min(sent)));
-        let second = usize::try_from(done.duration_since(self.window.start).as_secs()).unwrap_or(usize::MAX);
+        let second =
+            usize::try_from(done.duration_since(self.window.start).as_secs()).unwrap_or(usize::MAX);
         let record_latency = |tally: &mut Tally| {
             if let Some(slot) = tally.second(second) {
                 slot.max_latency_ms = slot.max_latency_ms.max(micros_to_ms(latency));
@@ -497,8 +552,12 @@ impl Shared {
             if measured {
                 tally.latency.saturating_record(latency);
                 if self.rate.is_some() {
-                    tally.service.saturating_record(micros(done.duration_since(sent)));
-                    tally.lag.saturating_record(micros(sent.saturating_duration_since(due)));
+                    tally
+                        .service
+                        .saturating_record(micros(done.duration_since(sent)));
+                    tally
+                        .lag
+                        .saturating_record(micros(sent.saturating_duration_since(due)));
                 }
             }
         };
@@ -552,7 +611,11 @@ impl Tally {
             return None;
         }
         if self.seconds.len() <= second {
-            self.seconds.resize_with(second + 1, || Second { at_s: 0, successes: 0, max_latency_ms: 0.0 });
+            self.seconds.resize_with(second + 1, || Second {
+                at_s: 0,
+                successes: 0,
+                max_latency_ms: 0.0,
+            });
             for (index, slot) in self.seconds.iter_mut().enumerate() {
                 slot.at_s = count(index);
             }
@@ -564,7 +627,10 @@ impl Tally {
     fn count(&mut self, verdict: Verdict<'_>, seq: u64, keep_approved: bool) -> bool {
         let counts = &mut self.counts;
         let signature_valid = match verdict {
-            Verdict::Approved { payment_id, signature_valid } => {
+            Verdict::Approved {
+                payment_id,
+                signature_valid,
+            } => {
                 counts.approved += 1;
                 if !signature_valid {
                     counts.approved_signature_failures += 1;
@@ -582,7 +648,10 @@ impl Tally {
                 counts.pending += 1;
                 signature_valid
             }
-            Verdict::Refused { code, signature_valid } => {
+            Verdict::Refused {
+                code,
+                signature_valid,
+            } => {
                 match counts.refused.get_mut(code) {
                     Some(count) => *count += 1,
                     None => {
@@ -626,16 +695,25 @@ fn micros(duration: Duration) -> u64 {
 /// Prints successes per second to stderr once a second.
 async fn progress(shared: Rc<Shared>, ceiling: bool) {
     let what = if ceiling { "replies/s" } else { "approved/s" };
-    let mut ticks =
-        tokio::time::interval_at((shared.window.start + Duration::from_secs(1)).into(), Duration::from_secs(1));
+    let mut ticks = tokio::time::interval_at(
+        (shared.window.start + Duration::from_secs(1)).into(),
+        Duration::from_secs(1),
+    );
     let mut last = 0;
     loop {
         let now = ticks.tick().await.into_std();
         let (successes, errors) = {
             let tally = shared.tally.borrow();
-            (tally.successes, tally.counts.errors() + tally.counts.connect_errors)
+            (
+                tally.successes,
+                tally.counts.errors() + tally.counts.connect_errors,
+            )
         };
-        let phase = if now <= shared.window.measure_from { " (warm-up)" } else { "" };
+        let phase = if now <= shared.window.measure_from {
+            " (warm-up)"
+        } else {
+            ""
+        };
         eprintln!(
             "[{:>5.1}s] {:>7} {what}  {successes} in all  {errors} errors{phase}",
             now.duration_since(shared.window.start).as_secs_f64(),
@@ -658,16 +736,27 @@ async fn sample_rss(pid: Rc<Cell<Option<u32>>>, peak: Rc<Cell<u64>>) {
 
 /// CPU cores used over the measured window by the server (if spawned) and by this thread.
 async fn cpu_over(window: Window, pid: Rc<Cell<Option<u32>>>) -> (Option<f64>, Option<f64>) {
-    let sample = |pid: Option<u32>| (pid.and_then(probe::process_cpu_seconds), probe::thread_cpu_seconds());
+    let sample = |pid: Option<u32>| {
+        (
+            pid.and_then(probe::process_cpu_seconds),
+            probe::thread_cpu_seconds(),
+        )
+    };
     tokio::time::sleep_until(window.measure_from.into()).await;
     let (server_from, generator_from) = sample(pid.get());
     let pid_from = pid.get();
     tokio::time::sleep_until(window.stop_at.into()).await;
     // A restarted server is another process: its CPU time does not continue the first one's.
     let (server_to, generator_to) = sample(pid.get().filter(|pid| Some(*pid) == pid_from));
-    let seconds = window.stop_at.duration_since(window.measure_from).as_secs_f64();
+    let seconds = window
+        .stop_at
+        .duration_since(window.measure_from)
+        .as_secs_f64();
     let cores = |from: Option<f64>, to: Option<f64>| Some((to? - from?) / seconds);
-    (cores(server_from, server_to), cores(generator_from, generator_to))
+    (
+        cores(server_from, server_to),
+        cores(generator_from, generator_to),
+    )
 }
 
 /// SIGKILLs the spawned gateway at `at`, restarts it on the same database and points the
@@ -679,7 +768,10 @@ async fn kill_and_restart(
     at: Instant,
 ) -> anyhow::Result<KillReport> {
     tokio::time::sleep_until(at.into()).await;
-    let mut spawned = server.borrow_mut().take().context("the spawned gateway is missing")?;
+    let mut spawned = server
+        .borrow_mut()
+        .take()
+        .context("the spawned gateway is missing")?;
     let killed = Instant::now();
     spawned.kill()?;
     let (spawned, restarted) = tokio::task::spawn_blocking(move || {
@@ -692,7 +784,10 @@ async fn kill_and_restart(
     pid.set(Some(spawned.pid()));
     *server.borrow_mut() = Some(spawned);
     shared.target.set(restarted?);
-    eprintln!("tidegate bench: SIGKILLed the gateway; it listened again after {:?}", listening - killed);
+    eprintln!(
+        "tidegate bench: SIGKILLed the gateway; it listened again after {:?}",
+        listening - killed
+    );
     Ok(KillReport {
         at_s: killed.duration_since(shared.window.start).as_secs_f64(),
         restart_ms: listening.duration_since(killed).as_secs_f64() * 1000.0,
@@ -701,23 +796,35 @@ async fn kill_and_restart(
 
 /// The gateway's count of approved payments (`GET /admin/stats`).
 async fn approved_in_store(addr: SocketAddr, host: &str, token: &str) -> anyhow::Result<u64> {
-    let (status, body) = client::get(addr, host, "/admin/stats", token).await.context("GET /admin/stats")?;
+    let (status, body) = client::get(addr, host, "/admin/stats", token)
+        .await
+        .context("GET /admin/stats")?;
     if status != 200 {
-        bail!("GET /admin/stats answered HTTP {status}: {}", String::from_utf8_lossy(&body));
+        bail!(
+            "GET /admin/stats answered HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
-    let stats: serde_json::Value = serde_json::from_slice(&body).context("GET /admin/stats did not answer JSON")?;
-    stats["payments"]["approved"].as_u64().context("GET /admin/stats has no payments.approved count")
+    let stats: serde_json::Value =
+        serde_json::from_slice(&body).context("GET /admin/stats did not answer JSON")?;
+    stats["payments"]["approved"]
+        .as_u64()
+        .context("GET /admin/stats has no payments.approved count")
 }
 
 /// Replays each payment in `seqs` (identical request, as a till does after losing a reply)
 /// until its answer is final, and counts the answers into the run's tally.
 async fn resolve(shared: &Rc<Shared>, seqs: Vec<u64>) -> Resolution {
-    let resolution = Rc::new(RefCell::new(Resolution { needed: count(seqs.len()), ..Resolution::default() }));
+    let resolution = Rc::new(RefCell::new(Resolution {
+        needed: count(seqs.len()),
+        ..Resolution::default()
+    }));
     let give_up = Instant::now() + RESOLVE_FOR;
     let queue = Rc::new(RefCell::new(VecDeque::from(seqs)));
     let workers: Vec<JoinHandle<()>> = (0..REPLAY_CONNECTIONS.min(queue.borrow().len()))
         .map(|_| {
-            let (shared, queue, resolution) = (Rc::clone(shared), Rc::clone(&queue), Rc::clone(&resolution));
+            let (shared, queue, resolution) =
+                (Rc::clone(shared), Rc::clone(&queue), Rc::clone(&resolution));
             tokio::task::spawn_local(async move {
                 let mut connection = None;
                 let mut buffer = BytesMut::new();
@@ -726,7 +833,8 @@ async fn resolve(shared: &Rc<Shared>, seqs: Vec<u64>) -> Resolution {
                 loop {
                     let next = queue.borrow_mut().pop_front();
                     let Some(seq) = next else { break };
-                    let settled = resolve_one(&shared, &mut connection, &mut buffer, seq, give_up).await;
+                    let settled =
+                        resolve_one(&shared, &mut connection, &mut buffer, seq, give_up).await;
                     // Unresolved payments are what is left over, counted once all are done.
                     let mut resolution = resolution.borrow_mut();
                     match settled {
@@ -757,9 +865,14 @@ async fn resolve_one(
     give_up: Instant,
 ) -> Option<bool> {
     while Instant::now() < give_up {
-        if let (_, Exchange::Reply { status: 200, body }) = shared.exchange(connection, buffer, seq, give_up).await {
+        if let (_, Exchange::Reply { status: 200, body }) =
+            shared.exchange(connection, buffer, seq, give_up).await
+        {
             let verdict = shared.dialect.read_reply(seq, &body);
-            if matches!(verdict, Verdict::Approved { .. } | Verdict::Refused { .. } | Verdict::Answered) {
+            if matches!(
+                verdict,
+                Verdict::Approved { .. } | Verdict::Refused { .. } | Verdict::Answered
+            ) {
                 let mut tally = shared.tally.borrow_mut();
                 // Checked like the load's replies (signatures, the list of approved payments to
                 // replay) but counted in the resolution, not as load.
@@ -776,12 +889,21 @@ async fn resolve_one(
 
 /// Sends every approved payment's request again: each must come back as the same payment,
 /// still approved. After a SIGKILL this is what proves no acknowledged payment was lost.
-async fn replay_approved(shared: &Rc<Shared>, approved: Vec<(u64, Box<str>)>, connections: usize) -> ReplayCheck {
+async fn replay_approved(
+    shared: &Rc<Shared>,
+    approved: Vec<(u64, Box<str>)>,
+    connections: usize,
+) -> ReplayCheck {
     let started = Instant::now();
-    let check = Rc::new(RefCell::new(ReplayCheck { replayed: count(approved.len()), ..ReplayCheck::default() }));
+    let check = Rc::new(RefCell::new(ReplayCheck {
+        replayed: count(approved.len()),
+        ..ReplayCheck::default()
+    }));
     let queue = Rc::new(RefCell::new(VecDeque::from(approved)));
     let give_up = Instant::now() + RESOLVE_FOR;
-    let workers: Vec<JoinHandle<()>> = (0..connections.min(REPLAY_CONNECTIONS).min(queue.borrow().len()))
+    let workers: Vec<JoinHandle<()>> = (0..connections
+        .min(REPLAY_CONNECTIONS)
+        .min(queue.borrow().len()))
         .map(|_| {
             let (shared, queue, check) = (Rc::clone(shared), Rc::clone(&queue), Rc::clone(&check));
             tokio::task::spawn_local(async move {
@@ -795,7 +917,10 @@ async fn replay_approved(shared: &Rc<Shared>, approved: Vec<(u64, Box<str>)>, co
                     // A kept-alive connection the server has just closed fails once; a second
                     // attempt on a fresh one tells that apart from a missing payment.
                     for _ in 0..3 {
-                        exchange = shared.exchange(&mut connection, &mut buffer, seq, give_up).await.1;
+                        exchange = shared
+                            .exchange(&mut connection, &mut buffer, seq, give_up)
+                            .await
+                            .1;
                         if matches!(exchange, Exchange::Reply { .. }) {
                             break;
                         }
@@ -806,7 +931,10 @@ async fn replay_approved(shared: &Rc<Shared>, approved: Vec<(u64, Box<str>)>, co
                         continue;
                     };
                     match shared.dialect.read_reply(seq, &body) {
-                        Verdict::Approved { payment_id: again, signature_valid: true } if *again == *payment_id => {
+                        Verdict::Approved {
+                            payment_id: again,
+                            signature_valid: true,
+                        } if *again == *payment_id => {
                             check.confirmed += 1;
                         }
                         Verdict::Unusable(_) => check.failed += 1,

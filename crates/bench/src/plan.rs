@@ -117,7 +117,13 @@ impl Plan {
             (target, (!args.ceiling).then(random_token).transpose()?)
         } else {
             let addr = resolve(&args.url)?;
-            (Target::Running { url: args.url, addr }, args.admin_token.filter(|_| !args.ceiling))
+            (
+                Target::Running {
+                    url: args.url,
+                    addr,
+                },
+                args.admin_token.filter(|_| !args.ceiling),
+            )
         };
         Ok(Plan {
             target,
@@ -144,7 +150,10 @@ fn resolve(url: &str) -> anyhow::Result<SocketAddr> {
     if authority.contains('/') {
         bail!("--url is the gateway's base URL, without a path");
     }
-    let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+    {
         authority.to_owned()
     } else {
         format!("{authority}:80")
@@ -160,14 +169,16 @@ fn resolve(url: &str) -> anyhow::Result<SocketAddr> {
 /// payments (an order number reused within 30 days would be refused as a duplicate).
 fn order_prefix() -> anyhow::Result<String> {
     let mut bytes = [0_u8; 5];
-    getrandom::getrandom(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+    getrandom::getrandom(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
     Ok(format!("TB{}-", hex::encode_upper(bytes)))
 }
 
 /// An admin token for a spawned gateway that nothing else knows.
 fn random_token() -> anyhow::Result<String> {
     let mut bytes = [0_u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+    getrandom::getrandom(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
     Ok(hex::encode(bytes))
 }
 
@@ -177,8 +188,14 @@ mod tests {
 
     #[test]
     fn urls_resolve_with_or_without_a_port() {
-        assert_eq!(resolve("http://127.0.0.1:9000/").ok(), Some(SocketAddr::from(([127, 0, 0, 1], 9000))));
-        assert_eq!(resolve("http://127.0.0.1").ok(), Some(SocketAddr::from(([127, 0, 0, 1], 80))));
+        assert_eq!(
+            resolve("http://127.0.0.1:9000/").ok(),
+            Some(SocketAddr::from(([127, 0, 0, 1], 9000)))
+        );
+        assert_eq!(
+            resolve("http://127.0.0.1").ok(),
+            Some(SocketAddr::from(([127, 0, 0, 1], 80)))
+        );
         assert!(resolve("https://127.0.0.1").is_err());
         assert!(resolve("http://127.0.0.1:9000/gateway").is_err());
     }

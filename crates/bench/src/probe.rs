@@ -40,7 +40,10 @@ fn cpu_seconds(path: &str) -> Option<f64> {
 }
 
 /// Clock ticks as seconds.
-#[allow(clippy::cast_precision_loss, reason = "tick counts stay far below 2^52")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "tick counts stay far below 2^52"
+)]
 fn ticks_to_seconds(ticks: u64) -> f64 {
     ticks as f64 / TICKS_PER_SECOND
 }
@@ -48,7 +51,12 @@ fn ticks_to_seconds(ticks: u64) -> f64 {
 /// The 1-, 5- and 15-minute load averages, as /proc/loadavg shows them.
 pub(crate) fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    Some(text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// The machine the numbers were measured on.
@@ -58,12 +66,22 @@ pub(crate) fn machine() -> Machine {
         .lines()
         .find_map(|line| {
             let (key, value) = line.split_once(':')?;
-            matches!(key.trim(), "model name" | "Model" | "cpu model").then(|| value.trim().to_owned())
+            matches!(key.trim(), "model name" | "Model" | "cpu model")
+                .then(|| value.trim().to_owned())
         })
         .unwrap_or_default();
-    let memory_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|meminfo| {
-        meminfo.lines().find_map(|line| line.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?.trim().parse().ok())
-    });
+    let memory_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|meminfo| {
+            meminfo.lines().find_map(|line| {
+                line.strip_prefix("MemTotal:")?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+        });
     Machine {
         cpus: std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         cpu_model,

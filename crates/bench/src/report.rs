@@ -107,7 +107,10 @@ pub struct Second {
 }
 
 /// Microseconds as milliseconds.
-#[allow(clippy::cast_precision_loss, reason = "latencies stay far below 2^52 microseconds")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "latencies stay far below 2^52 microseconds"
+)]
 pub(crate) fn micros_to_ms(micros: u64) -> f64 {
     micros as f64 / 1000.0
 }
@@ -239,7 +242,11 @@ impl Report {
     /// The report for people.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let what = if self.ceiling { "replies" } else { "approved payments" };
+        let what = if self.ceiling {
+            "replies"
+        } else {
+            "approved payments"
+        };
         let mode = match self.rate {
             Some(rate) => format!("open loop, {rate}/s over {} connections", self.connections),
             None => format!("closed loop, {} connections", self.connections),
@@ -248,7 +255,11 @@ impl Report {
             out,
             "tidegate bench: {}{} against {}, {mode}, {:.0} s measured after {:.0} s warm-up",
             self.dialect,
-            if self.ceiling { " requests (ceiling)" } else { "" },
+            if self.ceiling {
+                " requests (ceiling)"
+            } else {
+                ""
+            },
             self.target,
             self.duration_s,
             self.warmup_s
@@ -258,7 +269,11 @@ impl Report {
             "  throughput      {:.0} {what}/s ({} in the window)",
             self.throughput_per_s, self.successes_in_window
         );
-        let latency_note = if self.rate.is_some() { "from each request's due time" } else { "from send" };
+        let latency_note = if self.rate.is_some() {
+            "from each request's due time"
+        } else {
+            "from send"
+        };
         line(&mut out, "latency", &self.latency_ms, latency_note);
         if let Some(service) = &self.service_ms {
             line(&mut out, "service time", service, "from the actual send");
@@ -350,7 +365,10 @@ impl Report {
                 );
             }
             None if !self.ceiling => {
-                let _ = writeln!(out, "  store           not checked (pass --admin-token, or use --spawn)");
+                let _ = writeln!(
+                    out,
+                    "  store           not checked (pass --admin-token, or use --spawn)"
+                );
             }
             None => {}
         }
@@ -369,8 +387,12 @@ impl Report {
                 );
         }
         if let Some(server) = &self.server {
-            let mb = |kib: Option<u64>| kib.map_or_else(|| "?".to_owned(), |kib| format!("{:.1} MB", kib_to_mb(kib)));
-            let cpu = server.cpu_cores.map_or_else(|| "?".to_owned(), |cores| format!("{cores:.2}"));
+            let mb = |kib: Option<u64>| {
+                kib.map_or_else(|| "?".to_owned(), |kib| format!("{:.1} MB", kib_to_mb(kib)))
+            };
+            let cpu = server
+                .cpu_cores
+                .map_or_else(|| "?".to_owned(), |cores| format!("{cores:.2}"));
             let _ = writeln!(
                 out,
                 "  server          RSS idle {}, peak {}, after {}; CPU {cpu} cores",
@@ -390,7 +412,11 @@ fn listed<K: std::fmt::Display>(counts: &BTreeMap<K, u64>) -> String {
     if counts.is_empty() {
         return "none".to_owned();
     }
-    counts.iter().map(|(key, count)| format!("{key}: {count}")).collect::<Vec<_>>().join(", ")
+    counts
+        .iter()
+        .map(|(key, count)| format!("{key}: {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One latency line.
@@ -403,13 +429,19 @@ fn line(out: &mut String, name: &str, latencies: &Latencies, note: &str) {
 }
 
 /// Whole seconds as a float.
-#[allow(clippy::cast_precision_loss, reason = "run lengths stay far below 2^52 seconds")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "run lengths stay far below 2^52 seconds"
+)]
 fn seconds(whole: u64) -> f64 {
     whole as f64
 }
 
 /// KiB as (decimal) megabytes.
-#[allow(clippy::cast_precision_loss, reason = "memory sizes stay far below 2^52 KiB")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "memory sizes stay far below 2^52 KiB"
+)]
 fn kib_to_mb(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1_000_000.0
 }

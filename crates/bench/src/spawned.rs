@@ -49,10 +49,18 @@ pub(crate) struct Spawned {
 impl Spawned {
     /// Starts `program` from `path` in a new temporary directory.
     pub(crate) fn start(path: &Path, program: Program) -> anyhow::Result<Spawned> {
-        let dir =
-            tempfile::Builder::new().prefix("tidegate-bench-").tempdir().context("creating a temporary directory")?;
+        let dir = tempfile::Builder::new()
+            .prefix("tidegate-bench-")
+            .tempdir()
+            .context("creating a temporary directory")?;
         let (child, addr) = launch(path, &program, dir.path())?;
-        Ok(Spawned { path: path.to_owned(), program, dir: Some(dir), child, addr })
+        Ok(Spawned {
+            path: path.to_owned(),
+            program,
+            dir: Some(dir),
+            child,
+            addr,
+        })
     }
 
     /// Where the server listens now.
@@ -79,7 +87,11 @@ impl Spawned {
     /// Reaps the killed process and starts a new one on the same data; returns its address.
     pub(crate) fn restart(&mut self) -> anyhow::Result<SocketAddr> {
         self.child.wait().context("waiting for the killed server")?;
-        let dir = self.dir.as_ref().map(TempDir::path).context("the data directory is gone")?;
+        let dir = self
+            .dir
+            .as_ref()
+            .map(TempDir::path)
+            .context("the data directory is gone")?;
         let (child, addr) = launch(&self.path, &self.program, dir)?;
         self.child = child;
         self.addr = addr;
@@ -93,7 +105,9 @@ impl Spawned {
 
     /// The last lines of the server's log, to explain a failure.
     pub(crate) fn log_tail(&self) -> String {
-        let Some(dir) = self.dir() else { return String::new() };
+        let Some(dir) = self.dir() else {
+            return String::new();
+        };
         let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
@@ -113,7 +127,11 @@ impl Drop for Spawned {
 fn launch(path: &Path, program: &Program, dir: &Path) -> anyhow::Result<(Child, SocketAddr)> {
     let mut command = Command::new(path);
     match program {
-        Program::Gateway { config, log, admin_token } => {
+        Program::Gateway {
+            config,
+            log,
+            admin_token,
+        } => {
             command
                 .args(["serve", "--listen", "127.0.0.1:0", "--database"])
                 .arg(format!("sqlite:{}", dir.join("tidegate.db").display()))
@@ -163,12 +181,23 @@ fn launch(path: &Path, program: &Program, dir: &Path) -> anyhow::Result<(Child, 
         }
         Err(_) => {
             drop(child.kill());
-            bail!("{} printed no address within {START_TIMEOUT:?}", path.display());
+            bail!(
+                "{} printed no address within {START_TIMEOUT:?}",
+                path.display()
+            );
         }
     };
-    let Some(addr) = line.trim().strip_prefix("listening on http://").and_then(|addr| addr.parse().ok()) else {
+    let Some(addr) = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|addr| addr.parse().ok())
+    else {
         drop(child.kill());
-        let status = child.wait().ok().map(|status| status.to_string()).unwrap_or_default();
+        let status = child
+            .wait()
+            .ok()
+            .map(|status| status.to_string())
+            .unwrap_or_default();
         let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
         bail!(
             "{} did not start ({status}; first line {:?}, after {:?}); its log:\n{log}",
@@ -188,8 +217,13 @@ mod tests {
     /// A stand-in server: prints the address line `tidegate serve` prints, then idles.
     fn fake_server(dir: &Path) -> PathBuf {
         let path = dir.join("fake-server");
-        std::fs::write(&path, "#!/bin/sh\necho 'listening on http://127.0.0.1:9'\nexec sleep 30\n").expect("script");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("executable");
+        std::fs::write(
+            &path,
+            "#!/bin/sh\necho 'listening on http://127.0.0.1:9'\nexec sleep 30\n",
+        )
+        .expect("script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .expect("executable");
         path
     }
 
@@ -215,7 +249,8 @@ mod tests {
     #[test]
     fn a_killed_server_restarts_on_the_same_directory() {
         let scripts = tempfile::tempdir().expect("tempdir");
-        let mut spawned = Spawned::start(&fake_server(scripts.path()), Program::Ceiling).expect("starts");
+        let mut spawned =
+            Spawned::start(&fake_server(scripts.path()), Program::Ceiling).expect("starts");
         let (first, dir) = (spawned.pid(), spawned.dir().map(Path::to_owned));
         spawned.kill().expect("killed");
         spawned.restart().expect("restarted");

@@ -22,7 +22,9 @@ enum Command {
 fn bench_args(extra: &[&str]) -> BenchArgs {
     let mut line = vec!["tidegate", "bench"];
     line.extend_from_slice(extra);
-    let Command::Bench(args) = Cli::try_parse_from(line).expect("valid bench arguments").command;
+    let Command::Bench(args) = Cli::try_parse_from(line)
+        .expect("valid bench arguments")
+        .command;
     args
 }
 
@@ -38,11 +40,27 @@ fn assert_accounted(report: &Report) {
     assert_eq!(counts.sent, counts.approved + counts.pending, "{summary}");
     assert_eq!(report.resolution.unresolved, 0, "{summary}");
     let store = report.store.as_ref().expect("the store was checked");
-    assert_eq!(store.approved_after - store.approved_before, store.approved_replies, "{summary}");
-    assert_eq!(store.approved_replies, counts.approved + report.resolution.approved, "{summary}");
+    assert_eq!(
+        store.approved_after - store.approved_before,
+        store.approved_replies,
+        "{summary}"
+    );
+    assert_eq!(
+        store.approved_replies,
+        counts.approved + report.resolution.approved,
+        "{summary}"
+    );
     assert!(report.latency_ms.count > 0, "{summary}");
     assert!(report.successes_in_window > 0, "{summary}");
-    assert_eq!(report.timeline.iter().map(|second| second.successes).sum::<u64>(), counts.approved, "{summary}");
+    assert_eq!(
+        report
+            .timeline
+            .iter()
+            .map(|second| second.successes)
+            .sum::<u64>(),
+        counts.approved,
+        "{summary}"
+    );
 }
 
 /// A sandbox gateway on a temporary database (kept alive by the returned directory).
@@ -54,7 +72,9 @@ async fn start_gateway() -> (tidegate_server::RunningServer, tempfile::TempDir, 
         admin_token: Some(ADMIN_TOKEN.to_owned()),
         ..Config::default()
     };
-    let server = tidegate_server::start(config).await.expect("gateway starts");
+    let server = tidegate_server::start(config)
+        .await
+        .expect("gateway starts");
     let url = format!("http://{}", server.local_addr());
     (server, dir, url)
 }
@@ -62,21 +82,43 @@ async fn start_gateway() -> (tidegate_server::RunningServer, tempfile::TempDir, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_and_closed_loops_account_for_every_payment() {
     let (server, _dir, url) = start_gateway().await;
-    let common = ["--url", &url, "--admin-token", ADMIN_TOKEN, "--warmup", "0.5", "--duration", "1.5", "--quiet"];
+    let common = [
+        "--url",
+        &url,
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--warmup",
+        "0.5",
+        "--duration",
+        "1.5",
+        "--quiet",
+    ];
 
-    let open = bench_args(&[&common[..], &["--rate", "200", "--connections", "8", "--verify-replays"]].concat());
+    let open = bench_args(
+        &[
+            &common[..],
+            &["--rate", "200", "--connections", "8", "--verify-replays"],
+        ]
+        .concat(),
+    );
     let report = tidegate_bench::measure(open).await.expect("open loop runs");
     assert_accounted(&report);
     assert_eq!(report.mode, "open");
     assert!(report.service_ms.is_some() && report.send_lag_ms.is_some());
     // 200/s for 2 s, give or take the last due payments.
-    assert!((300..=400).contains(&report.counts.sent), "{}", report.render());
+    assert!(
+        (300..=400).contains(&report.counts.sent),
+        "{}",
+        report.render()
+    );
     let replays = report.replays.as_ref().expect("replays were checked");
     assert_eq!(replays.replayed, report.counts.approved);
     assert_eq!(replays.confirmed, replays.replayed, "{}", report.render());
 
     let closed = bench_args(&[&common[..], &["--connections", "4"]].concat());
-    let report = tidegate_bench::measure(closed).await.expect("closed loop runs");
+    let report = tidegate_bench::measure(closed)
+        .await
+        .expect("closed loop runs");
     assert_accounted(&report);
     assert_eq!(report.mode, "closed");
     assert!(report.replays.is_none());
@@ -88,14 +130,34 @@ async fn open_and_closed_loops_account_for_every_payment() {
 async fn pingpong_payments_are_accounted_for_too() {
     let (server, _dir, url) = start_gateway().await;
     let line = [
-        "--dialect", "pingpong", "--url", &url, "--admin-token", ADMIN_TOKEN, "--warmup", "0.5", "--duration", "1",
-        "--rate", "50", "--connections", "4", "--verify-replays", "--quiet",
+        "--dialect",
+        "pingpong",
+        "--url",
+        &url,
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--warmup",
+        "0.5",
+        "--duration",
+        "1",
+        "--rate",
+        "50",
+        "--connections",
+        "4",
+        "--verify-replays",
+        "--quiet",
     ];
-    let report = tidegate_bench::measure(bench_args(&line)).await.expect("the PingPong run runs");
+    let report = tidegate_bench::measure(bench_args(&line))
+        .await
+        .expect("the PingPong run runs");
     assert_accounted(&report);
     assert_eq!(report.dialect, "pingpong");
     // 50/s for 1.5 s, give or take the last due payments.
-    assert!((60..=90).contains(&report.counts.sent), "{}", report.render());
+    assert!(
+        (60..=90).contains(&report.counts.sent),
+        "{}",
+        report.render()
+    );
     let replays = report.replays.as_ref().expect("replays were checked");
     assert_eq!(replays.replayed, report.counts.approved);
     assert_eq!(replays.confirmed, replays.replayed, "{}", report.render());
@@ -105,9 +167,24 @@ async fn pingpong_payments_are_accounted_for_too() {
 #[test]
 fn the_ceiling_is_a_subcommand_and_kill_tests_need_a_spawned_gateway() {
     let Command::Bench(args) =
-        Cli::try_parse_from(["tidegate", "bench", "ceiling", "--listen", "127.0.0.1:0"]).expect("parses").command;
-    assert!(matches!(args.mode, Some(tidegate_bench::BenchMode::Ceiling(_))));
+        Cli::try_parse_from(["tidegate", "bench", "ceiling", "--listen", "127.0.0.1:0"])
+            .expect("parses")
+            .command;
+    assert!(matches!(
+        args.mode,
+        Some(tidegate_bench::BenchMode::Ceiling(_))
+    ));
     assert!(Cli::try_parse_from(["tidegate", "bench", "--kill-after", "5"]).is_err());
-    assert!(Cli::try_parse_from(["tidegate", "bench", "--spawn", "x", "--url", "http://127.0.0.1:1"]).is_err());
-    assert!(Cli::try_parse_from(["tidegate", "bench", "--spawn", "x", "--kill-after", "5"]).is_ok());
+    assert!(Cli::try_parse_from([
+        "tidegate",
+        "bench",
+        "--spawn",
+        "x",
+        "--url",
+        "http://127.0.0.1:1"
+    ])
+    .is_err());
+    assert!(
+        Cli::try_parse_from(["tidegate", "bench", "--spawn", "x", "--kill-after", "5"]).is_ok()
+    );
 }

@@ -439,4 +439,3 @@ async fn engine(store: &StoreArgs) -> anyhow::Result<Engine> {
     let (engine, _) = tidegate_server::open_engine(&config).await?;
     Ok(engine)
 }
-

@@ -48,7 +48,8 @@ fn random_digits(count: u32) -> anyhow::Result<String> {
     let mut digits = String::new();
     while digits.len() < usize::try_from(count).unwrap_or(0) {
         let mut byte = [0_u8; 1];
-        getrandom::getrandom(&mut byte).map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+        getrandom::getrandom(&mut byte)
+            .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
         // Rejection sampling keeps every digit equally likely; no leading zero.
         if byte[0] < 250 {
             let digit = byte[0] % 10;
@@ -62,7 +63,12 @@ fn random_digits(count: u32) -> anyhow::Result<String> {
 
 /// An account number no terminal uses yet.
 pub(crate) async fn free_account(engine: &Engine, dialect: Dialect) -> anyhow::Result<String> {
-    let taken: Vec<String> = engine.list_terminals().await?.into_iter().map(|(account, _, _)| account).collect();
+    let taken: Vec<String> = engine
+        .list_terminals()
+        .await?
+        .into_iter()
+        .map(|(account, _, _)| account)
+        .collect();
     for _ in 0..100 {
         let account = random_digits(dialect.account_digits())?;
         if !taken.contains(&account) {
@@ -88,10 +94,14 @@ pub(crate) async fn add_terminal(
         Some(terminal) => terminal,
         None => next_terminal(engine, dialect, account).await?,
     };
-    if !digits_only(&terminal) || terminal.len() > dialect.max_account_len() + dialect.suffix_digits() {
+    if !digits_only(&terminal)
+        || terminal.len() > dialect.max_account_len() + dialect.suffix_digits()
+    {
         bail!("terminal must be digits");
     }
-    if dialect == Dialect::Pingpong && terminal.get(..terminal.len().saturating_sub(3)) != Some(account) {
+    if dialect == Dialect::Pingpong
+        && terminal.get(..terminal.len().saturating_sub(3)) != Some(account)
+    {
         bail!("a PingPong accId is its clientId followed by three digits");
     }
     let secret = match dialect {
@@ -122,7 +132,8 @@ pub(crate) async fn add_terminal(
 /// 12 random bytes as 24 upper-case hex characters, the shape of PingPong's salts.
 fn generate_salt() -> anyhow::Result<SecretString> {
     let mut bytes = [0_u8; 12];
-    getrandom::getrandom(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+    getrandom::getrandom(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
     Ok(SecretString::from(hex::encode_upper(bytes)))
 }
 

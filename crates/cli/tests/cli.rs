@@ -43,21 +43,41 @@ fn serve(dir: &Path) -> Served {
         .expect("tidegate serve starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("first line");
-    let base_url = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_owned();
     Served { child, base_url }
 }
 
-fn signed_payment(order_number: &str, code: &str, secure_code: &str, account: &str, terminal: &str) -> Vec<(String, String)> {
+fn signed_payment(
+    order_number: &str,
+    code: &str,
+    secure_code: &str,
+    account: &str,
+    terminal: &str,
+) -> Vec<(String, String)> {
     let mut hasher = Sha256::new();
     for part in [account, terminal, order_number, "CNY", "8.80"] {
         hasher.update(part);
     }
     hasher.update(secure_code);
-    let sign_value: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sign_value: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     [
-        ("account", account), ("terminal", terminal), ("order_number", order_number),
-        ("order_currency", "CNY"), ("order_amount", "8.80"), ("pay_accountNumber", code),
+        ("account", account),
+        ("terminal", terminal),
+        ("order_number", order_number),
+        ("order_currency", "CNY"),
+        ("order_amount", "8.80"),
+        ("pay_accountNumber", code),
         ("signValue", sign_value.as_str()),
     ]
     .iter()
@@ -92,12 +112,24 @@ async fn a_killed_gateway_loses_nothing_it_acknowledged_and_resolves_the_rest_af
     let served = serve(dir.path());
     let mut acknowledged = Vec::new();
     for n in 0..20 {
-        let form = signed_payment(&format!("kill-{n}"), "134567890123450000", "12345678", "995149", "99514901");
+        let form = signed_payment(
+            &format!("kill-{n}"),
+            "134567890123450000",
+            "12345678",
+            "995149",
+            "99514901",
+        );
         let body = pay(&served.base_url, &form).await;
         assert_eq!(tag(&body, "payment_status"), "1", "{body}");
         acknowledged.push((form, tag(&body, "payment_id")));
     }
-    let unknown_form = signed_payment("kill-unknown", "134567890123459000", "12345678", "995149", "99514901");
+    let unknown_form = signed_payment(
+        "kill-unknown",
+        "134567890123459000",
+        "12345678",
+        "995149",
+        "99514901",
+    );
     let unknown = pay(&served.base_url, &unknown_form).await;
     assert_eq!(tag(&unknown, "payment_status"), "-1");
 
@@ -120,7 +152,10 @@ async fn a_killed_gateway_loses_nothing_it_acknowledged_and_resolves_the_rest_af
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(status, "1", "the unknown result was resolved by the restarted gateway");
+    assert_eq!(
+        status, "1",
+        "the unknown result was resolved by the restarted gateway"
+    );
 }
 
 fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
@@ -142,7 +177,10 @@ fn field(stdout: &str, name: &str) -> String {
     stdout
         .lines()
         .find_map(|line| line.strip_prefix(&format!("{name}:")))
-        .map_or_else(|| panic!("no {name} in {stdout}"), |value| value.trim().to_owned())
+        .map_or_else(
+            || panic!("no {name} in {stdout}"),
+            |value| value.trim().to_owned(),
+        )
 }
 
 #[tokio::test]
@@ -160,7 +198,17 @@ async fn a_new_merchant_terminal_takes_payments_with_its_one_time_secret() {
     let (ok, stdout, _) = run(dir.path(), &["terminal", "add", "--account", &account]);
     assert!(ok);
     assert_eq!(field(&stdout, "terminal"), format!("{account}02"));
-    let (ok, _, stderr) = run(dir.path(), &["terminal", "add", "--account", &account, "--terminal", &terminal]);
+    let (ok, _, stderr) = run(
+        dir.path(),
+        &[
+            "terminal",
+            "add",
+            "--account",
+            &account,
+            "--terminal",
+            &terminal,
+        ],
+    );
     assert!(!ok);
     assert!(stderr.contains("exists already"), "{stderr}");
 
@@ -170,31 +218,72 @@ async fn a_new_merchant_terminal_takes_payments_with_its_one_time_secret() {
     assert!(!stdout.contains(&secure_code), "secrets are never listed");
 
     let database = std::fs::read(dir.path().join("data/tidegate.db")).expect("database file");
-    assert!(!database.windows(secure_code.len()).any(|w| w == secure_code.as_bytes()), "stored encrypted");
+    assert!(
+        !database
+            .windows(secure_code.len())
+            .any(|w| w == secure_code.as_bytes()),
+        "stored encrypted"
+    );
 
     let served = serve(dir.path());
-    let form = signed_payment("merchant-1", "284567890123450000", &secure_code, &account, &terminal);
+    let form = signed_payment(
+        "merchant-1",
+        "284567890123450000",
+        &secure_code,
+        &account,
+        &terminal,
+    );
     let body = pay(&served.base_url, &form).await;
     assert_eq!(tag(&body, "payment_status"), "1", "{body}");
-    let wrong = signed_payment("merchant-2", "284567890123450000", "12345678", &account, &terminal);
-    assert_eq!(tag(&pay(&served.base_url, &wrong).await, "payment_details"), "20013:Incorrect sign value");
+    let wrong = signed_payment(
+        "merchant-2",
+        "284567890123450000",
+        "12345678",
+        &account,
+        &terminal,
+    );
+    assert_eq!(
+        tag(&pay(&served.base_url, &wrong).await, "payment_details"),
+        "20013:Incorrect sign value"
+    );
 }
 
 #[test]
 fn sign_prints_what_the_gateway_verifies() {
     let output = Command::new(BIN)
-        .args(["sign", "pay", "--order-number", "A1", "--currency", "CNY", "--amount", "12.30"])
+        .args([
+            "sign",
+            "pay",
+            "--order-number",
+            "A1",
+            "--currency",
+            "CNY",
+            "--amount",
+            "12.30",
+        ])
         .output()
         .expect("runs");
     assert!(output.status.success());
     let mut hasher = Sha256::new();
     hasher.update("99514999514901A1CNY12.3012345678");
-    let expected: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let expected: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected);
 
     // Published vector: order query of account 995378, terminal 99537801, order ae866.
     let output = Command::new(BIN)
-        .args(["sign", "raw", "--secure-code", "12345678", "995378", "99537801", "ae866"])
+        .args([
+            "sign",
+            "raw",
+            "--secure-code",
+            "12345678",
+            "995378",
+            "99537801",
+            "ae866",
+        ])
         .output()
         .expect("runs");
     assert_eq!(
@@ -210,7 +299,13 @@ async fn notices_are_listed_and_resent_from_the_command_line() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let notice_url = format!("http://{}/notice", closed.local_addr().expect("addr"));
     drop(closed);
-    let mut form = signed_payment("notice-cli", "134567890123450000", "12345678", "995149", "99514901");
+    let mut form = signed_payment(
+        "notice-cli",
+        "134567890123450000",
+        "12345678",
+        "995149",
+        "99514901",
+    );
     form.push(("noticeUrl".into(), notice_url));
     let body = pay(&served.base_url, &form).await;
     let payment_id = tag(&body, "payment_id");
@@ -235,7 +330,17 @@ async fn notices_are_listed_and_resent_from_the_command_line() {
 #[tokio::test]
 async fn a_new_pingpong_store_takes_payments_with_its_one_time_salt() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ok, stdout, stderr) = run(dir.path(), &["merchant", "add", "--name", "Kowloon Noodles", "--dialect", "pingpong"]);
+    let (ok, stdout, stderr) = run(
+        dir.path(),
+        &[
+            "merchant",
+            "add",
+            "--name",
+            "Kowloon Noodles",
+            "--dialect",
+            "pingpong",
+        ],
+    );
     assert!(ok, "{stderr}");
     let client_id = field(&stdout, "clientId");
     let acc_id = field(&stdout, "accId");
@@ -243,16 +348,31 @@ async fn a_new_pingpong_store_takes_payments_with_its_one_time_salt() {
     assert_eq!(client_id.len(), 19);
     assert_eq!(acc_id, format!("{client_id}001"));
     assert_eq!(salt.len(), 24);
-    let (ok, stdout, _) = run(dir.path(), &["terminal", "add", "--dialect", "pingpong", "--account", &client_id]);
+    let (ok, stdout, _) = run(
+        dir.path(),
+        &[
+            "terminal",
+            "add",
+            "--dialect",
+            "pingpong",
+            "--account",
+            &client_id,
+        ],
+    );
     assert!(ok);
     assert_eq!(field(&stdout, "accId"), format!("{client_id}002"));
 
     let served = serve(dir.path());
     let biz = r#"{"merchantTransactionId":"pp-cli-1","requestId":"R-1","amount":"3.00","currency":"CNY","paymentMethod":{"type":"Wechat-Offline","scanCodeId":"134567890123450000"}}"#;
-    let content = format!("accId={acc_id}&bizContent={biz}&clientId={client_id}&signType=SHA256&version=1.0");
+    let content =
+        format!("accId={acc_id}&bizContent={biz}&clientId={client_id}&signType=SHA256&version=1.0");
     let mut hasher = Sha256::new();
     hasher.update(format!("{salt}{content}"));
-    let sign: String = hasher.finalize().iter().map(|b| format!("{b:02X}")).collect();
+    let sign: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
     let body = serde_json::json!({
         "accId": acc_id, "clientId": client_id, "signType": "SHA256", "sign": sign, "version": "1.0", "bizContent": biz,
     });

@@ -14,11 +14,32 @@ pub struct Currency {
 /// Active ISO 4217 codes with a non-default exponent (digits after the decimal point).
 /// Every other code in [`CODES`] has two.
 const EXPONENTS: &[(&str, u8)] = &[
-    ("BIF", 0), ("CLP", 0), ("DJF", 0), ("GNF", 0), ("ISK", 0), ("JPY", 0), ("KMF", 0),
-    ("KRW", 0), ("PYG", 0), ("RWF", 0), ("UGX", 0), ("UYI", 0), ("VND", 0), ("VUV", 0),
-    ("XAF", 0), ("XOF", 0), ("XPF", 0),
-    ("BHD", 3), ("IQD", 3), ("JOD", 3), ("KWD", 3), ("LYD", 3), ("OMR", 3), ("TND", 3),
-    ("CLF", 4), ("UYW", 4),
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
 ];
 
 /// Active ISO 4217 codes for money (precious metals, bond units and test codes are left out).
@@ -38,7 +59,9 @@ impl Currency {
         if !bytes.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
-        let known = CODES.split_ascii_whitespace().any(|candidate| candidate == code);
+        let known = CODES
+            .split_ascii_whitespace()
+            .any(|candidate| candidate == code);
         if !known {
             return None;
         }
@@ -46,7 +69,10 @@ impl Currency {
             .iter()
             .find(|(candidate, _)| *candidate == code)
             .map_or(2, |(_, exponent)| *exponent);
-        Some(Currency { code: bytes, exponent })
+        Some(Currency {
+            code: bytes,
+            exponent,
+        })
     }
 
     /// The three-letter code, e.g. `"CNY"`.
@@ -76,7 +102,10 @@ mod tests {
         assert_eq!(Currency::parse("CNY").map(|c| c.exponent()), Some(2));
         assert_eq!(Currency::parse("JPY").map(|c| c.exponent()), Some(0));
         assert_eq!(Currency::parse("KWD").map(|c| c.exponent()), Some(3));
-        assert_eq!(Currency::parse("HKD").map(|c| c.code().to_owned()), Some("HKD".into()));
+        assert_eq!(
+            Currency::parse("HKD").map(|c| c.code().to_owned()),
+            Some("HKD".into())
+        );
     }
 
     #[test]

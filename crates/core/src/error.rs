@@ -69,12 +69,34 @@ pub enum Field {
 impl Field {
     /// Every field, for exhaustive tables and tests.
     pub const ALL: [Field; 28] = [
-        Field::Account, Field::Terminal, Field::Signature, Field::OrderNumber, Field::Amount,
-        Field::Currency, Field::OrderNotes, Field::Method, Field::PaymentCode, Field::FirstName,
-        Field::LastName, Field::Email, Field::Phone, Field::Country, Field::State, Field::City,
-        Field::Address, Field::Zip, Field::CustomerIp, Field::NoticeUrl, Field::PaymentId,
-        Field::RefundNumber, Field::RefundType, Field::RefundAmount, Field::RefundDescription,
-        Field::RefundId, Field::Operation, Field::Other,
+        Field::Account,
+        Field::Terminal,
+        Field::Signature,
+        Field::OrderNumber,
+        Field::Amount,
+        Field::Currency,
+        Field::OrderNotes,
+        Field::Method,
+        Field::PaymentCode,
+        Field::FirstName,
+        Field::LastName,
+        Field::Email,
+        Field::Phone,
+        Field::Country,
+        Field::State,
+        Field::City,
+        Field::Address,
+        Field::Zip,
+        Field::CustomerIp,
+        Field::NoticeUrl,
+        Field::PaymentId,
+        Field::RefundNumber,
+        Field::RefundType,
+        Field::RefundAmount,
+        Field::RefundDescription,
+        Field::RefundId,
+        Field::Operation,
+        Field::Other,
     ];
 }
 
@@ -278,12 +300,18 @@ pub struct GatewayError {
 impl GatewayError {
     /// An error with no field name attached.
     pub fn new(kind: ErrorKind) -> GatewayError {
-        GatewayError { kind, wire_field: None }
+        GatewayError {
+            kind,
+            wire_field: None,
+        }
     }
 
     /// An error naming the field as it appears on the wire.
     pub fn at(kind: ErrorKind, wire_field: &str) -> GatewayError {
-        GatewayError { kind, wire_field: Some(wire_field.to_owned()) }
+        GatewayError {
+            kind,
+            wire_field: Some(wire_field.to_owned()),
+        }
     }
 }
 
@@ -338,7 +366,9 @@ impl DeclineReason {
 
     /// The inverse of [`DeclineReason::as_str`].
     pub fn from_str_opt(name: &str) -> Option<DeclineReason> {
-        DeclineReason::ALL.into_iter().find(|reason| reason.as_str() == name)
+        DeclineReason::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == name)
     }
 }
 

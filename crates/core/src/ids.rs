@@ -46,7 +46,8 @@ impl PaymentId {
 
     /// Accepts exactly 21 ASCII digits.
     pub fn parse(text: &str) -> Option<PaymentId> {
-        (text.len() == 21 && text.bytes().all(|b| b.is_ascii_digit())).then(|| PaymentId(text.to_owned()))
+        (text.len() == 21 && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| PaymentId(text.to_owned()))
     }
 
     /// The id as text.
@@ -67,7 +68,15 @@ mod tests {
 
     #[test]
     fn ids_have_21_digits_led_by_the_timestamp() {
-        let clock = IdClock { year: 2026, month: 11, day: 3, hour: 9, minute: 5, second: 7, millisecond: 42 };
+        let clock = IdClock {
+            year: 2026,
+            month: 11,
+            day: 3,
+            hour: 9,
+            minute: 5,
+            second: 7,
+            millisecond: 42,
+        };
         let id = PaymentId::new(clock, 1_234_567);
         assert_eq!(id.as_str(), "261103090507042234567");
         assert_eq!(PaymentId::parse(id.as_str()), Some(id));

@@ -16,6 +16,6 @@ pub use currency::Currency;
 pub use error::{DeclineReason, ErrorKind, Field, GatewayError};
 pub use ids::PaymentId;
 pub use money::{AmountError, Money};
-pub use refund::RefundState;
 pub use payment::{PaymentEvent, PaymentFlow, PaymentState, Presentment, TransitionError};
+pub use refund::RefundState;
 pub use wallet::{AuthCode, AuthCodeError, Wallet};

@@ -140,7 +140,9 @@ mod tests {
         let cny = currency("CNY");
         let parse = |text| Money::parse_decimal(text, cny, 2);
         assert_eq!(parse(""), Err(AmountError::Empty));
-        for bad in ["-1", "+1", "1e3", "1,00", " 1", "1.", ".5", "1.2.3", "abc", "１"] {
+        for bad in [
+            "-1", "+1", "1e3", "1,00", " 1", "1.", ".5", "1.2.3", "abc", "１",
+        ] {
             assert_eq!(parse(bad), Err(AmountError::Format), "{bad}");
         }
         assert_eq!(parse("1.234"), Err(AmountError::TooManyDecimals));
@@ -152,10 +154,19 @@ mod tests {
     #[test]
     fn respects_the_currency_exponent() {
         let jpy = currency("JPY");
-        assert_eq!(Money::parse_decimal("100.00", jpy, 2).map(|m| m.minor_units()), Ok(100));
-        assert_eq!(Money::parse_decimal("100.5", jpy, 2), Err(AmountError::TooManyDecimals));
+        assert_eq!(
+            Money::parse_decimal("100.00", jpy, 2).map(|m| m.minor_units()),
+            Ok(100)
+        );
+        assert_eq!(
+            Money::parse_decimal("100.5", jpy, 2),
+            Err(AmountError::TooManyDecimals)
+        );
         let kwd = currency("KWD");
-        assert_eq!(Money::parse_decimal("1.25", kwd, 2).map(|m| m.minor_units()), Ok(1250));
+        assert_eq!(
+            Money::parse_decimal("1.25", kwd, 2).map(|m| m.minor_units()),
+            Ok(1250)
+        );
     }
 
     #[test]

@@ -36,9 +36,12 @@ impl PaymentFlow {
 
     /// The inverse of [`PaymentFlow::as_str`].
     pub fn from_str_opt(name: &str) -> Option<PaymentFlow> {
-        [PaymentFlow::CustomerPresented, PaymentFlow::MerchantPresented]
-            .into_iter()
-            .find(|flow| flow.as_str() == name)
+        [
+            PaymentFlow::CustomerPresented,
+            PaymentFlow::MerchantPresented,
+        ]
+        .into_iter()
+        .find(|flow| flow.as_str() == name)
     }
 }
 
@@ -190,7 +193,9 @@ impl PaymentState {
 
     /// The inverse of [`PaymentState::as_str`].
     pub fn from_str_opt(name: &str) -> Option<PaymentState> {
-        PaymentState::ALL.into_iter().find(|state| state.as_str() == name)
+        PaymentState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
     }
 }
 
@@ -212,10 +217,17 @@ mod tests {
         for state in PaymentState::ALL.into_iter().filter(|s| s.is_final()) {
             for event in EVENTS {
                 let allowed = state == PaymentState::Approved && event == PaymentEvent::Voided;
-                assert_eq!(state.apply(event).is_ok(), allowed, "{state:?} with {event:?}");
+                assert_eq!(
+                    state.apply(event).is_ok(),
+                    allowed,
+                    "{state:?} with {event:?}"
+                );
             }
         }
-        assert_eq!(PaymentState::Approved.apply(PaymentEvent::Voided), Ok(PaymentState::Voided));
+        assert_eq!(
+            PaymentState::Approved.apply(PaymentEvent::Voided),
+            Ok(PaymentState::Voided)
+        );
     }
 
     #[test]
@@ -227,17 +239,30 @@ mod tests {
 
     #[test]
     fn open_states_reach_every_outcome() {
-        assert_eq!(PaymentState::Processing.apply(PaymentEvent::AcquirerPending), Ok(PaymentState::Pending));
+        assert_eq!(
+            PaymentState::Processing.apply(PaymentEvent::AcquirerPending),
+            Ok(PaymentState::Pending)
+        );
         for from in [PaymentState::Processing, PaymentState::Pending] {
-            assert_eq!(from.apply(PaymentEvent::AcquirerApproved), Ok(PaymentState::Approved));
             assert_eq!(
-                from.apply(PaymentEvent::AcquirerDeclined(DeclineReason::InsufficientFunds)),
+                from.apply(PaymentEvent::AcquirerApproved),
+                Ok(PaymentState::Approved)
+            );
+            assert_eq!(
+                from.apply(PaymentEvent::AcquirerDeclined(
+                    DeclineReason::InsufficientFunds
+                )),
                 Ok(PaymentState::Declined)
             );
-            assert_eq!(from.apply(PaymentEvent::CustomerCancelled), Ok(PaymentState::Cancelled));
+            assert_eq!(
+                from.apply(PaymentEvent::CustomerCancelled),
+                Ok(PaymentState::Cancelled)
+            );
             assert_eq!(from.apply(PaymentEvent::Expired), Ok(PaymentState::Expired));
         }
-        assert!(PaymentState::Pending.apply(PaymentEvent::AcquirerPending).is_err());
+        assert!(PaymentState::Pending
+            .apply(PaymentEvent::AcquirerPending)
+            .is_err());
     }
 
     #[test]
@@ -245,7 +270,10 @@ mod tests {
         for state in PaymentState::ALL {
             assert_eq!(PaymentState::from_str_opt(state.as_str()), Some(state));
         }
-        for flow in [PaymentFlow::CustomerPresented, PaymentFlow::MerchantPresented] {
+        for flow in [
+            PaymentFlow::CustomerPresented,
+            PaymentFlow::MerchantPresented,
+        ] {
             assert_eq!(PaymentFlow::from_str_opt(flow.as_str()), Some(flow));
         }
     }

@@ -13,7 +13,11 @@ pub enum RefundState {
 
 impl RefundState {
     /// Every state, for exhaustive tables and tests.
-    pub const ALL: [RefundState; 3] = [RefundState::Processing, RefundState::Succeeded, RefundState::Failed];
+    pub const ALL: [RefundState; 3] = [
+        RefundState::Processing,
+        RefundState::Succeeded,
+        RefundState::Failed,
+    ];
 
     /// True if the refund's amount counts against what can still be refunded.
     pub fn holds_amount(self) -> bool {
@@ -34,7 +38,9 @@ impl RefundState {
 
     /// The inverse of [`RefundState::as_str`].
     pub fn from_str_opt(name: &str) -> Option<RefundState> {
-        RefundState::ALL.into_iter().find(|state| state.as_str() == name)
+        RefundState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
     }
 }
 

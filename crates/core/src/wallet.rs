@@ -25,7 +25,9 @@ impl Wallet {
 
     /// The inverse of [`Wallet::as_str`].
     pub fn from_str_opt(name: &str) -> Option<Wallet> {
-        Wallet::ALL.into_iter().find(|wallet| wallet.as_str() == name)
+        Wallet::ALL
+            .into_iter()
+            .find(|wallet| wallet.as_str() == name)
     }
 }
 
@@ -60,7 +62,10 @@ impl AuthCode {
     /// Recognises the wallet from the code alone.
     pub fn parse(code: &str) -> Result<AuthCode, AuthCodeError> {
         let wallet = classify(code).ok_or(AuthCodeError::Unrecognised)?;
-        Ok(AuthCode { digits: code.to_owned(), wallet })
+        Ok(AuthCode {
+            digits: code.to_owned(),
+            wallet,
+        })
     }
 
     /// Accepts the code only if it belongs to `expected`.
@@ -127,21 +132,49 @@ mod tests {
 
     #[test]
     fn recognises_wechat_and_alipay_codes() {
-        assert_eq!(AuthCode::parse("134567890123450000").map(|c| c.wallet()), Ok(Wallet::WeChatPay));
-        assert_eq!(AuthCode::parse("104567890123450000").map(|c| c.wallet()), Ok(Wallet::WeChatPay));
-        assert_eq!(AuthCode::parse("284567890123450000").map(|c| c.wallet()), Ok(Wallet::Alipay));
-        assert_eq!(AuthCode::parse("2545678901230000").map(|c| c.wallet()), Ok(Wallet::Alipay));
-        assert_eq!(AuthCode::parse("304567890123456789010000").map(|c| c.wallet()), Ok(Wallet::Alipay));
+        assert_eq!(
+            AuthCode::parse("134567890123450000").map(|c| c.wallet()),
+            Ok(Wallet::WeChatPay)
+        );
+        assert_eq!(
+            AuthCode::parse("104567890123450000").map(|c| c.wallet()),
+            Ok(Wallet::WeChatPay)
+        );
+        assert_eq!(
+            AuthCode::parse("284567890123450000").map(|c| c.wallet()),
+            Ok(Wallet::Alipay)
+        );
+        assert_eq!(
+            AuthCode::parse("2545678901230000").map(|c| c.wallet()),
+            Ok(Wallet::Alipay)
+        );
+        assert_eq!(
+            AuthCode::parse("304567890123456789010000").map(|c| c.wallet()),
+            Ok(Wallet::Alipay)
+        );
     }
 
     #[test]
     fn refuses_other_codes() {
         for code in [
-            "", "1", "164567890123450000", "13456789012345000", "1345678901234500000",
-            "094567890123450000", "314567890123450000", "254567890123450", "2545678901234567890123456",
-            "13456789012345000a", "6212345678901234567", " 134567890123450000",
+            "",
+            "1",
+            "164567890123450000",
+            "13456789012345000",
+            "1345678901234500000",
+            "094567890123450000",
+            "314567890123450000",
+            "254567890123450",
+            "2545678901234567890123456",
+            "13456789012345000a",
+            "6212345678901234567",
+            " 134567890123450000",
         ] {
-            assert_eq!(AuthCode::parse(code), Err(AuthCodeError::Unrecognised), "{code:?}");
+            assert_eq!(
+                AuthCode::parse(code),
+                Err(AuthCodeError::Unrecognised),
+                "{code:?}"
+            );
         }
     }
 
@@ -149,7 +182,9 @@ mod tests {
     fn a_code_must_match_the_requested_wallet() {
         assert_eq!(
             AuthCode::parse_for("284567890123450000", Wallet::WeChatPay),
-            Err(AuthCodeError::WrongWallet { expected: Wallet::WeChatPay })
+            Err(AuthCodeError::WrongWallet {
+                expected: Wallet::WeChatPay
+            })
         );
         assert!(AuthCode::parse_for("284567890123450000", Wallet::Alipay).is_ok());
     }

@@ -9,7 +9,9 @@ use tidegate_core::PaymentId;
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Issues payment ids: timestamp to the millisecond plus a per-process sequence.
@@ -26,7 +28,9 @@ impl IdGenerator {
         // Without OS randomness every node starts at 0, which only raises the odds of a
         // primary-key retry; it is not a correctness problem.
         let _ = getrandom::getrandom(&mut seed);
-        IdGenerator { sequence: AtomicU32::new(u32::from_le_bytes(seed) % 1_000_000) }
+        IdGenerator {
+            sequence: AtomicU32::new(u32::from_le_bytes(seed) % 1_000_000),
+        }
     }
 
     pub(crate) fn next(&self, at_ms: i64) -> PaymentId {

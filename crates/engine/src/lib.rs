@@ -17,8 +17,8 @@ mod terminals;
 
 pub use clock::now_ms;
 pub use error::EngineError;
-pub use orders::OrderAttempt;
 pub use notifier::{EncodedNotice, NoticeEncoder, NoticeFormats, NotifierConfig, UrlPolicy};
+pub use orders::OrderAttempt;
 pub use pay::PayCommand;
 pub use refund::RefundCommand;
 pub use secrets::{generate_secure_code, SecretSealer};
@@ -121,11 +121,19 @@ impl Engine {
         &self,
         payment_id: &str,
     ) -> Result<Option<tidegate_store::PaymentRecord>, EngineError> {
-        self.inner.store.payment(payment_id).await.map_err(EngineError::from)
+        self.inner
+            .store
+            .payment(payment_id)
+            .await
+            .map_err(EngineError::from)
     }
 
     /// Number of payments in each state.
     pub async fn count_by_state(&self) -> Result<Vec<(String, i64)>, EngineError> {
-        self.inner.store.count_by_state().await.map_err(EngineError::from)
+        self.inner
+            .store
+            .count_by_state()
+            .await
+            .map_err(EngineError::from)
     }
 }

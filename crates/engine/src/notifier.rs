@@ -83,10 +83,15 @@ impl UrlPolicy {
         if self.allow_private_addresses || self.host_allowed(host) {
             return Ok(());
         }
-        if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        if host.eq_ignore_ascii_case("localhost")
+            || host.to_ascii_lowercase().ends_with(".localhost")
+        {
             return Err(UrlRefusal::AddressNotAllowed(host.to_owned()));
         }
-        match host.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
+        match host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+        {
             Ok(ip) if !is_public(ip) => Err(UrlRefusal::AddressNotAllowed(ip.to_string())),
             Ok(_) | Err(_) => Ok(()),
         }
@@ -117,9 +122,15 @@ impl UrlPolicy {
         if !matches!(port, 80 | 443) {
             return Err(UrlRefusal::AddressNotAllowed(format!("{host}:{port}")));
         }
-        let public: Vec<SocketAddr> = addresses.iter().copied().filter(|a| is_public(a.ip())).collect();
+        let public: Vec<SocketAddr> = addresses
+            .iter()
+            .copied()
+            .filter(|a| is_public(a.ip()))
+            .collect();
         if public.is_empty() {
-            let shown = addresses.first().map_or_else(|| host.to_owned(), |a| a.ip().to_string());
+            let shown = addresses
+                .first()
+                .map_or_else(|| host.to_owned(), |a| a.ip().to_string());
             return Err(UrlRefusal::AddressNotAllowed(shown));
         }
         Ok(public)
@@ -127,7 +138,9 @@ impl UrlPolicy {
 
     fn host_allowed(&self, host: &str) -> bool {
         let bare = host.trim_matches(|c| c == '[' || c == ']');
-        self.allowed_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(bare))
+        self.allowed_hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(bare))
     }
 }
 
@@ -162,7 +175,9 @@ fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             if segments[..6].iter().all(|s| *s == 0) {
-                return !v6.is_unspecified() && !v6.is_loopback() && is_public(embedded_v4(segments[6], segments[7]));
+                return !v6.is_unspecified()
+                    && !v6.is_loopback()
+                    && is_public(embedded_v4(segments[6], segments[7]));
             }
             if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
                 return is_public(embedded_v4(segments[6], segments[7]));
@@ -207,7 +222,10 @@ impl Default for NotifierConfig {
             per_host: 4,
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(500),
-            url_policy: UrlPolicy { allow_private_addresses: false, allowed_hosts: Vec::new() },
+            url_policy: UrlPolicy {
+                allow_private_addresses: false,
+                allowed_hosts: Vec::new(),
+            },
         }
     }
 }
@@ -266,8 +284,15 @@ impl Notifier {
         }
         // The lease outlives the longest attempt plus waiting for a host slot, so a notice is
         // claimed again only when its worker is surely gone.
-        let lease_ms = i64::try_from((self.config.timeout * 4 + Duration::from_secs(30)).as_millis()).unwrap_or(i64::MAX);
-        let due = self.engine.inner.store.claim_due_notices(now_ms(), lease_ms, free).await?;
+        let lease_ms =
+            i64::try_from((self.config.timeout * 4 + Duration::from_secs(30)).as_millis())
+                .unwrap_or(i64::MAX);
+        let due = self
+            .engine
+            .inner
+            .store
+            .claim_due_notices(now_ms(), lease_ms, free)
+            .await?;
         for notice in due {
             let id = notice.created.notice_id.clone();
             if !lock(&self.in_flight).insert(id) {
@@ -285,18 +310,32 @@ impl Notifier {
 
     fn host_slots(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = lock(&self.hosts);
-        Arc::clone(hosts.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host.max(1)))))
+        Arc::clone(
+            hosts
+                .entry(host.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host.max(1)))),
+        )
     }
 
     async fn deliver(&self, notice: NoticeRecord) {
         // Slots are per endpoint (host and port): that is what one slow merchant server is.
         let endpoint = reqwest::Url::parse(&notice.created.url)
             .ok()
-            .and_then(|url| Some(format!("{}:{}", url.host_str()?, url.port_or_known_default()?)))
+            .and_then(|url| {
+                Some(format!(
+                    "{}:{}",
+                    url.host_str()?,
+                    url.port_or_known_default()?
+                ))
+            })
             .unwrap_or_default();
         let host_slots = self.host_slots(&endpoint);
-        let Ok(_host_permit) = host_slots.acquire().await else { return };
-        let Ok(_permit) = self.global.acquire().await else { return };
+        let Ok(_host_permit) = host_slots.acquire().await else {
+            return;
+        };
+        let Ok(_permit) = self.global.acquire().await else {
+            return;
+        };
         let started_ms = now_ms();
         let started = Instant::now();
         let result = self.attempt(&notice).await;
@@ -316,7 +355,9 @@ impl Notifier {
         } else {
             let retries_done = usize::try_from(notice.attempts).unwrap_or(usize::MAX);
             match schedule.get(retries_done) {
-                Some(delay) => NoticeNext::RetryAt(now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
+                Some(delay) => NoticeNext::RetryAt(
+                    now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+                ),
                 None => NoticeNext::GiveUp,
             }
         };
@@ -329,11 +370,23 @@ impl Notifier {
             error: error.clone(),
         };
         match next {
-            NoticeNext::Delivered => tracing::info!(notice_id = %notice.created.notice_id, payment_id = %notice.created.payment_id, latency_ms, "notice acknowledged"),
-            NoticeNext::RetryAt(at) => tracing::info!(notice_id = %notice.created.notice_id, http_status, error, retry_in_ms = at - now_ms(), "notice not acknowledged; will retry"),
-            NoticeNext::GiveUp => tracing::warn!(notice_id = %notice.created.notice_id, payment_id = %notice.created.payment_id, http_status, error, "notice given up after its last scheduled attempt"),
+            NoticeNext::Delivered => {
+                tracing::info!(notice_id = %notice.created.notice_id, payment_id = %notice.created.payment_id, latency_ms, "notice acknowledged");
+            }
+            NoticeNext::RetryAt(at) => {
+                tracing::info!(notice_id = %notice.created.notice_id, http_status, error, retry_in_ms = at - now_ms(), "notice not acknowledged; will retry");
+            }
+            NoticeNext::GiveUp => {
+                tracing::warn!(notice_id = %notice.created.notice_id, payment_id = %notice.created.payment_id, http_status, error, "notice given up after its last scheduled attempt");
+            }
         }
-        if let Err(error) = self.engine.inner.store.record_notice_attempt(attempt, next).await {
+        if let Err(error) = self
+            .engine
+            .inner
+            .store
+            .record_notice_attempt(attempt, next)
+            .await
+        {
             tracing::error!(notice_id = %notice.created.notice_id, %error, "could not record notice attempt; the claim will lapse and it is retried");
         }
     }
@@ -354,11 +407,19 @@ impl Notifier {
             .ok_or("payment not found")?;
         // A notice reports the state its change produced, even if the payment moved on since
         // (an approval voided before its notice got through is still noticed as approved).
-        if let Some(reported) = tidegate_core::PaymentState::from_str_opt(&notice.created.reported_state) {
+        if let Some(reported) =
+            tidegate_core::PaymentState::from_str_opt(&notice.created.reported_state)
+        {
             payment.state = reported;
         }
         let refund = match &notice.created.refund_id {
-            Some(refund_id) => Some(store.refund(refund_id).await.map_err(|e| e.to_string())?.ok_or("refund not found")?),
+            Some(refund_id) => Some(
+                store
+                    .refund(refund_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("refund not found")?,
+            ),
             None => None,
         };
         let secret = self
@@ -371,8 +432,14 @@ impl Notifier {
             use secrecy::ExposeSecret as _;
             encoder.encode(notice, &payment, refund.as_ref(), secret.expose_secret())
         };
-        let url = reqwest::Url::parse(&notice.created.url).map_err(|_| "malformed notice URL".to_owned())?;
-        let addresses = self.config.url_policy.resolve(&url).await.map_err(|e| e.to_string())?;
+        let url = reqwest::Url::parse(&notice.created.url)
+            .map_err(|_| "malformed notice URL".to_owned())?;
+        let addresses = self
+            .config
+            .url_policy
+            .resolve(&url)
+            .await
+            .map_err(|e| e.to_string())?;
         let host = url.host_str().unwrap_or_default().to_owned();
         let client = reqwest::Client::builder()
             .timeout(self.config.timeout)
@@ -419,7 +486,9 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Engine {
@@ -451,19 +520,42 @@ mod tests {
     use super::*;
 
     fn strict() -> UrlPolicy {
-        UrlPolicy { allow_private_addresses: false, allowed_hosts: vec!["hooks.internal".into()] }
+        UrlPolicy {
+            allow_private_addresses: false,
+            allowed_hosts: vec!["hooks.internal".into()],
+        }
     }
 
     #[test]
     fn only_public_addresses_pass_a_strict_policy() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-            "198.18.0.1", "192.0.0.8", "240.0.0.1", "::1", "fd00::1", "fe80::1", "fec0::1", "::ffff:127.0.0.1",
-            "::127.0.0.1", "64:ff9b::a01:203", "2002:a00:1::1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "198.18.0.1",
+            "192.0.0.8",
+            "240.0.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "fec0::1",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a01:203",
+            "2002:a00:1::1",
         ] {
             assert!(!is_public(ip.parse().expect("ip")), "{ip}");
         }
-        for ip in ["8.8.8.8", "203.0.114.1", "2606:4700::1111", "64:ff9b::808:808"] {
+        for ip in [
+            "8.8.8.8",
+            "203.0.114.1",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+        ] {
             assert!(is_public(ip.parse().expect("ip")), "{ip}");
         }
     }
@@ -471,13 +563,21 @@ mod tests {
     #[test]
     fn syntax_checks_refuse_private_literals_and_localhost() {
         let policy = strict();
-        assert_eq!(policy.check_syntax("http://127.0.0.1:9000/n"), Err(UrlRefusal::AddressNotAllowed("127.0.0.1".into())));
+        assert_eq!(
+            policy.check_syntax("http://127.0.0.1:9000/n"),
+            Err(UrlRefusal::AddressNotAllowed("127.0.0.1".into()))
+        );
         assert!(policy.check_syntax("http://[::1]/n").is_err());
         assert!(policy.check_syntax("http://localhost/n").is_err());
         assert!(policy.check_syntax("ftp://example.com/n").is_err());
-        assert!(policy.check_syntax("https://shop.example.com/notice").is_ok());
+        assert!(policy
+            .check_syntax("https://shop.example.com/notice")
+            .is_ok());
         assert!(policy.check_syntax("http://hooks.internal/n").is_ok());
-        let open = UrlPolicy { allow_private_addresses: true, allowed_hosts: Vec::new() };
+        let open = UrlPolicy {
+            allow_private_addresses: true,
+            allowed_hosts: Vec::new(),
+        };
         assert!(open.check_syntax("http://127.0.0.1:9000/n").is_ok());
     }
 
@@ -485,7 +585,13 @@ mod tests {
     async fn resolution_refuses_hosts_with_only_private_addresses() {
         let url = reqwest::Url::parse("http://127.0.0.1:9/n").expect("url");
         assert!(strict().resolve(&url).await.is_err());
-        let allowed = UrlPolicy { allow_private_addresses: false, allowed_hosts: vec!["127.0.0.1".into()] };
-        assert_eq!(allowed.resolve(&url).await, Ok(vec!["127.0.0.1:9".parse().expect("addr")]));
+        let allowed = UrlPolicy {
+            allow_private_addresses: false,
+            allowed_hosts: vec!["127.0.0.1".into()],
+        };
+        assert_eq!(
+            allowed.resolve(&url).await,
+            Ok(vec!["127.0.0.1:9".parse().expect("addr")])
+        );
     }
 }

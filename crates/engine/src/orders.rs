@@ -26,11 +26,19 @@ impl Engine {
         terminal: &str,
         order_number: &str,
     ) -> Result<Vec<OrderAttempt>, EngineError> {
-        let payments = self.inner.store.payments_by_order(account, terminal, order_number).await?;
+        let payments = self
+            .inner
+            .store
+            .payments_by_order(account, terminal, order_number)
+            .await?;
         let mut attempts = Vec::with_capacity(payments.len());
         for payment in payments {
             let refunded_minor = if payment.state == PaymentState::Approved {
-                let refunds = self.inner.store.refunds_of_payment(payment.payment_id()).await?;
+                let refunds = self
+                    .inner
+                    .store
+                    .refunds_of_payment(payment.payment_id())
+                    .await?;
                 refunds
                     .iter()
                     .filter(|refund| refund.state == tidegate_core::RefundState::Succeeded)
@@ -39,7 +47,10 @@ impl Engine {
             } else {
                 0
             };
-            attempts.push(OrderAttempt { payment, refunded_minor });
+            attempts.push(OrderAttempt {
+                payment,
+                refunded_minor,
+            });
         }
         Ok(attempts)
     }
@@ -58,13 +69,25 @@ impl Engine {
         terminal: &str,
         order_number: &str,
     ) -> Result<PaymentRecord, EngineError> {
-        let payments = self.inner.store.payments_by_order(account, terminal, order_number).await?;
+        let payments = self
+            .inner
+            .store
+            .payments_by_order(account, terminal, order_number)
+            .await?;
         let Some(newest) = payments.first().cloned() else {
             return Err(EngineError::Refused(ErrorKind::OrderNotFound));
         };
-        let targets: Vec<PaymentRecord> = payments.into_iter().filter(|payment| !closed(payment.state)).collect();
+        let targets: Vec<PaymentRecord> = payments
+            .into_iter()
+            .filter(|payment| !closed(payment.state))
+            .collect();
         if targets.is_empty() {
-            tracing::info!(order_number, payment_id = newest.payment_id(), state = newest.state.as_str(), "void: nothing left to void");
+            tracing::info!(
+                order_number,
+                payment_id = newest.payment_id(),
+                state = newest.state.as_str(),
+                "void: nothing left to void"
+            );
             return Ok(newest);
         }
         let mut voided = Vec::with_capacity(targets.len());
@@ -79,12 +102,21 @@ impl Engine {
             let close = self.inner.acquirer.close(acquirer_view(&payment));
             match tokio::time::timeout(self.inner.config.acquirer_timeout, close).await {
                 Ok(Ok(CloseOutcome::Closed)) => {
-                    return Ok(self.transition(payment, PaymentEvent::Voided, "voided", None, None, None).await);
+                    return Ok(self
+                        .transition(payment, PaymentEvent::Voided, "voided", None, None, None)
+                        .await);
                 }
                 Ok(Ok(CloseOutcome::AlreadyPaid { acquirer_ref })) => {
                     // The customer paid while the till gave up: record the payment, then reverse it.
                     payment = self
-                        .transition(payment, PaymentEvent::AcquirerApproved, "acquirer_approved", None, Some(acquirer_ref), None)
+                        .transition(
+                            payment,
+                            PaymentEvent::AcquirerApproved,
+                            "acquirer_approved",
+                            None,
+                            Some(acquirer_ref),
+                            None,
+                        )
                         .await;
                 }
                 Ok(Err(error)) => {
@@ -102,13 +134,22 @@ impl Engine {
         }
         // Recorded before the acquirer is asked, so no refund can be taken while the reversal
         // is under way: the customer is never paid back twice.
-        match self.inner.store.request_reversal(payment.payment_id(), now_ms()).await {
+        match self
+            .inner
+            .store
+            .request_reversal(payment.payment_id(), now_ms())
+            .await
+        {
             Ok(current) => payment = current,
-            Err(StoreError::HasRefunds) => return Err(EngineError::Refused(ErrorKind::PaymentHasRefunds)),
+            Err(StoreError::HasRefunds) => {
+                return Err(EngineError::Refused(ErrorKind::PaymentHasRefunds))
+            }
             Err(StoreError::Conflict { current }) => return Ok(*current),
             Err(other) => return Err(other.into()),
         }
-        self.reverse(payment).await.ok_or(EngineError::Refused(ErrorKind::AcquirerUnavailable))
+        self.reverse(payment)
+            .await
+            .ok_or(EngineError::Refused(ErrorKind::AcquirerUnavailable))
     }
 
     /// Asks the acquirer to reverse an approved payment whose reversal is recorded, and on
@@ -116,13 +157,19 @@ impl Engine {
     async fn reverse(&self, payment: PaymentRecord) -> Option<PaymentRecord> {
         let reverse = self.inner.acquirer.reverse(acquirer_view(&payment));
         match tokio::time::timeout(self.inner.config.acquirer_timeout, reverse).await {
-            Ok(Ok(())) => Some(self.transition(payment, PaymentEvent::Voided, "reversed", None, None, None).await),
+            Ok(Ok(())) => Some(
+                self.transition(payment, PaymentEvent::Voided, "reversed", None, None, None)
+                    .await,
+            ),
             Ok(Err(error)) => {
                 tracing::warn!(payment_id = payment.payment_id(), %error, "acquirer did not confirm the reversal; will retry");
                 None
             }
             Err(_) => {
-                tracing::warn!(payment_id = payment.payment_id(), "reversal timed out; will retry");
+                tracing::warn!(
+                    payment_id = payment.payment_id(),
+                    "reversal timed out; will retry"
+                );
                 None
             }
         }
@@ -132,7 +179,11 @@ impl Engine {
     pub(crate) async fn resolve_reversals(&self) -> Result<(), EngineError> {
         for payment in self.inner.store.reversing_payments(REVERSAL_BATCH).await? {
             if let Some(voided) = self.reverse(payment).await {
-                tracing::info!(payment_id = voided.payment_id(), state = voided.state.as_str(), "pending reversal finished");
+                tracing::info!(
+                    payment_id = voided.payment_id(),
+                    state = voided.state.as_str(),
+                    "pending reversal finished"
+                );
             }
         }
         Ok(())
@@ -142,7 +193,10 @@ impl Engine {
 /// True once a payment can no longer take money.
 fn closed(state: PaymentState) -> bool {
     match state {
-        PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired | PaymentState::Voided => true,
+        PaymentState::Declined
+        | PaymentState::Cancelled
+        | PaymentState::Expired
+        | PaymentState::Voided => true,
         PaymentState::Processing | PaymentState::Pending | PaymentState::Approved => false,
     }
 }

@@ -3,7 +3,9 @@
 use crate::{now_ms, Engine, EngineError};
 use std::time::Duration;
 use tidegate_acquirers::{AcquirerError, AcquirerOutcome, AcquirerPayment};
-use tidegate_core::{AuthCode, Money, PaymentEvent, PaymentFlow, PaymentState, Presentment, Wallet};
+use tidegate_core::{
+    AuthCode, Money, PaymentEvent, PaymentFlow, PaymentState, Presentment, Wallet,
+};
 use tidegate_store::{DuplicateRule, NewPayment, PaymentRecord, Reservation, StateChange};
 
 /// A validated, authenticated request to pay.
@@ -73,7 +75,10 @@ impl Engine {
                 Ok(self.start_at_acquirer(record).await)
             }
             Reservation::Replay(record) => {
-                tracing::info!(payment_id = record.payment_id(), "identical request replayed");
+                tracing::info!(
+                    payment_id = record.payment_id(),
+                    "identical request replayed"
+                );
                 self.settled(record).await
             }
             Reservation::Duplicate(existing) => {
@@ -83,7 +88,9 @@ impl Engine {
                     state = existing.state.as_str(),
                     "order number already paid or in progress"
                 );
-                Err(EngineError::DuplicateOrder { existing: Box::new(existing) })
+                Err(EngineError::DuplicateOrder {
+                    existing: Box::new(existing),
+                })
             }
         }
     }
@@ -91,9 +98,12 @@ impl Engine {
     fn new_payment(&self, command: &PayCommand, created_at_ms: i64) -> NewPayment {
         let config = &self.inner.config;
         let (wallet, flow, code, ttl) = match &command.presentment {
-            Presentment::CustomerPresented(code) => {
-                (code.wallet(), PaymentFlow::CustomerPresented, Some(code), config.pending_ttl)
-            }
+            Presentment::CustomerPresented(code) => (
+                code.wallet(),
+                PaymentFlow::CustomerPresented,
+                Some(code),
+                config.pending_ttl,
+            ),
             Presentment::MerchantPresented(wallet) => {
                 (*wallet, PaymentFlow::MerchantPresented, None, config.qr_ttl)
             }
@@ -161,12 +171,23 @@ impl Engine {
         outcome: Result<AcquirerOutcome, AcquirerError>,
     ) -> PaymentRecord {
         let (event, name, decline_reason, acquirer_ref, qr_payload) = match outcome {
-            Ok(AcquirerOutcome::Approved { acquirer_ref }) => {
-                (PaymentEvent::AcquirerApproved, "acquirer_approved", None, Some(acquirer_ref), None)
-            }
-            Ok(AcquirerOutcome::Declined { reason, acquirer_ref }) => {
-                (PaymentEvent::AcquirerDeclined(reason), "acquirer_declined", Some(reason), acquirer_ref, None)
-            }
+            Ok(AcquirerOutcome::Approved { acquirer_ref }) => (
+                PaymentEvent::AcquirerApproved,
+                "acquirer_approved",
+                None,
+                Some(acquirer_ref),
+                None,
+            ),
+            Ok(AcquirerOutcome::Declined {
+                reason,
+                acquirer_ref,
+            }) => (
+                PaymentEvent::AcquirerDeclined(reason),
+                "acquirer_declined",
+                Some(reason),
+                acquirer_ref,
+                None,
+            ),
             Ok(AcquirerOutcome::Cancelled { acquirer_ref }) => (
                 PaymentEvent::CustomerCancelled,
                 "customer_cancelled",
@@ -174,15 +195,36 @@ impl Engine {
                 Some(acquirer_ref),
                 None,
             ),
-            Ok(AcquirerOutcome::AwaitingCustomer { acquirer_ref, qr_payload }) => {
-                (PaymentEvent::AcquirerPending, "awaiting_customer", None, Some(acquirer_ref), qr_payload)
-            }
+            Ok(AcquirerOutcome::AwaitingCustomer {
+                acquirer_ref,
+                qr_payload,
+            }) => (
+                PaymentEvent::AcquirerPending,
+                "awaiting_customer",
+                None,
+                Some(acquirer_ref),
+                qr_payload,
+            ),
             Err(error) => {
                 tracing::warn!(payment_id = record.payment_id(), %error, "acquirer result unknown");
-                (PaymentEvent::AcquirerPending, "result_unknown", None, None, None)
+                (
+                    PaymentEvent::AcquirerPending,
+                    "result_unknown",
+                    None,
+                    None,
+                    None,
+                )
             }
         };
-        self.transition(record, event, name, decline_reason, acquirer_ref, qr_payload).await
+        self.transition(
+            record,
+            event,
+            name,
+            decline_reason,
+            acquirer_ref,
+            qr_payload,
+        )
+        .await
     }
 
     /// Commits one state change if the state machine allows it; returns the payment as stored.
@@ -226,7 +268,9 @@ impl Engine {
                     from = record.state.as_str(),
                     to = updated.state.as_str(),
                     event = event_name,
-                    reason = updated.decline_reason.map(tidegate_core::DeclineReason::as_str),
+                    reason = updated
+                        .decline_reason
+                        .map(tidegate_core::DeclineReason::as_str),
                     "payment state changed"
                 );
                 updated
@@ -264,11 +308,19 @@ impl Engine {
             notice_id: self.inner.ids.next(at_ms).to_string(),
             payment_id: payment.payment_id().to_owned(),
             refund_id: refund_id.map(str::to_owned),
-            kind: if refund_id.is_some() { "refund" } else { "transaction" }.to_owned(),
+            kind: if refund_id.is_some() {
+                "refund"
+            } else {
+                "transaction"
+            }
+            .to_owned(),
             dialect: payment.created.dialect.clone(),
             url: url.to_owned(),
             created_at_ms: at_ms,
-            reported_state: reported_state.map(PaymentState::as_str).unwrap_or_default().to_owned(),
+            reported_state: reported_state
+                .map(PaymentState::as_str)
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }

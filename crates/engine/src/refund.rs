@@ -42,19 +42,33 @@ impl Engine {
         payment_id: &str,
     ) -> Result<PaymentRecord, EngineError> {
         match self.inner.store.payment(payment_id).await? {
-            Some(payment) if payment.created.account == account && payment.created.terminal == terminal => Ok(payment),
+            Some(payment)
+                if payment.created.account == account && payment.created.terminal == terminal =>
+            {
+                Ok(payment)
+            }
             Some(_) | None => Err(EngineError::Refused(ErrorKind::PaymentNotFound)),
         }
     }
 
     /// Refunds part or all of an approved payment and returns the refund as committed
     /// (`processing` if the acquirer's verdict is not known yet; the resolver finishes it).
-    pub async fn refund(&self, command: RefundCommand) -> Result<(RefundRecord, PaymentRecord), EngineError> {
-        let payment = self.terminal_payment(&command.account, &command.terminal, &command.payment_id).await?;
-        let currency = Currency::parse(&payment.created.currency)
-            .ok_or_else(|| EngineError::Unavailable(format!("payment {} has an unknown currency", command.payment_id)))?;
-        let amount = Money::parse_decimal(&command.amount_text, currency, command.max_fraction_digits)
-            .map_err(|_| EngineError::Refused(ErrorKind::InvalidAmount))?;
+    pub async fn refund(
+        &self,
+        command: RefundCommand,
+    ) -> Result<(RefundRecord, PaymentRecord), EngineError> {
+        let payment = self
+            .terminal_payment(&command.account, &command.terminal, &command.payment_id)
+            .await?;
+        let currency = Currency::parse(&payment.created.currency).ok_or_else(|| {
+            EngineError::Unavailable(format!(
+                "payment {} has an unknown currency",
+                command.payment_id
+            ))
+        })?;
+        let amount =
+            Money::parse_decimal(&command.amount_text, currency, command.max_fraction_digits)
+                .map_err(|_| EngineError::Refused(ErrorKind::InvalidAmount))?;
         let created_at_ms = now_ms();
         let new = NewRefund {
             refund_id: self.inner.ids.next(created_at_ms).to_string(),
@@ -83,11 +97,16 @@ impl Engine {
             amount = %command.amount_text,
             "refund recorded as processing"
         );
-        let call = self.inner.acquirer.refund(acquirer_view(&payment), acquirer_refund(&refund));
+        let call = self
+            .inner
+            .acquirer
+            .refund(acquirer_view(&payment), acquirer_refund(&refund));
         let outcome = tokio::time::timeout(self.inner.config.acquirer_timeout, call)
             .await
             .unwrap_or(Err(AcquirerError::Timeout));
-        let refund = self.complete_refund(&payment, refund, outcome, command.notice_url.as_deref()).await;
+        let refund = self
+            .complete_refund(&payment, refund, outcome, command.notice_url.as_deref())
+            .await;
         Ok((refund, payment))
     }
 
@@ -108,7 +127,10 @@ impl Engine {
     }
 
     /// A payment's refunds, oldest first.
-    pub async fn refunds_of_payment(&self, payment_id: &str) -> Result<Vec<RefundRecord>, EngineError> {
+    pub async fn refunds_of_payment(
+        &self,
+        payment_id: &str,
+    ) -> Result<Vec<RefundRecord>, EngineError> {
         Ok(self.inner.store.refunds_of_payment(payment_id).await?)
     }
 
@@ -122,7 +144,9 @@ impl Engine {
         notice_url: Option<&str>,
     ) -> RefundRecord {
         let (new_state, decline_reason, acquirer_ref) = match outcome {
-            Ok(RefundOutcome::Succeeded { acquirer_ref }) => (RefundState::Succeeded, None, Some(acquirer_ref)),
+            Ok(RefundOutcome::Succeeded { acquirer_ref }) => {
+                (RefundState::Succeeded, None, Some(acquirer_ref))
+            }
             Ok(RefundOutcome::Failed { reason }) => (RefundState::Failed, Some(reason), None),
             Err(error) => {
                 tracing::warn!(refund_id = %refund.created.refund_id, %error, "refund result unknown; will query");
@@ -131,7 +155,9 @@ impl Engine {
         };
         let at_ms = now_ms();
         let notices = match notice_url.or(payment.created.notice_url.as_deref()) {
-            Some(url) => vec![self.new_notice(payment, Some(&refund.created.refund_id), None, url, at_ms)],
+            Some(url) => {
+                vec![self.new_notice(payment, Some(&refund.created.refund_id), None, url, at_ms)]
+            }
             None => Vec::new(),
         };
         let completion = RefundCompletion {
@@ -172,7 +198,10 @@ impl Engine {
             let Some(payment) = self.inner.store.payment(&refund.created.payment_id).await? else {
                 continue;
             };
-            let query = self.inner.acquirer.query_refund(acquirer_view(&payment), acquirer_refund(&refund));
+            let query = self
+                .inner
+                .acquirer
+                .query_refund(acquirer_view(&payment), acquirer_refund(&refund));
             let outcome = tokio::time::timeout(self.inner.config.acquirer_timeout, query)
                 .await
                 .unwrap_or(Err(AcquirerError::Timeout));
@@ -185,7 +214,10 @@ impl Engine {
 }
 
 fn acquirer_refund(refund: &RefundRecord) -> AcquirerRefund<'_> {
-    AcquirerRefund { refund_id: &refund.created.refund_id, amount_minor: refund.created.amount_minor }
+    AcquirerRefund {
+        refund_id: &refund.created.refund_id,
+        amount_minor: refund.created.amount_minor,
+    }
 }
 
 fn refusal_kind(refusal: &RefundRefusal) -> ErrorKind {

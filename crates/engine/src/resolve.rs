@@ -26,7 +26,10 @@ pub(crate) struct ResolverState {
 
 impl ResolverState {
     fn due(&self, payment_id: &str, now: i64, poll_interval_ms: i64) -> bool {
-        let mut next = self.next_poll_ms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = self
+            .next_poll_ms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match next.get(payment_id) {
             Some(at) if *at > now => false,
             Some(_) | None => {
@@ -37,14 +40,20 @@ impl ResolverState {
     }
 
     fn forget(&self, payment_id: &str) {
-        let mut next = self.next_poll_ms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = self
+            .next_poll_ms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         next.remove(payment_id);
     }
 
     /// Drops the entries of payments that are no longer open (finished by their request, a
     /// void or a customer action rather than by the resolver), so the map does not grow.
     fn keep_only(&self, open: &std::collections::HashSet<&str>) {
-        let mut next = self.next_poll_ms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = self
+            .next_poll_ms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         next.retain(|payment_id, _| open.contains(payment_id.as_str()));
     }
 }
@@ -53,7 +62,12 @@ impl Engine {
     /// Asks the acquirer about one open payment now and commits what it says; closes the
     /// payment if its time ran out. Final payments are returned unchanged.
     pub async fn refresh(&self, payment_id: &str) -> Result<PaymentRecord, EngineError> {
-        let record = self.inner.store.payment(payment_id).await?.ok_or(EngineError::NotFound)?;
+        let record = self
+            .inner
+            .store
+            .payment(payment_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
         if record.state.is_final() {
             return Ok(record);
         }
@@ -96,18 +110,30 @@ impl Engine {
         match tokio::time::timeout(self.inner.config.acquirer_timeout, close).await {
             Ok(Ok(CloseOutcome::Closed)) => {
                 let reason = Some(DeclineReason::Expired);
-                self.transition(record, PaymentEvent::Expired, "expired", reason, None, None).await
+                self.transition(record, PaymentEvent::Expired, "expired", reason, None, None)
+                    .await
             }
             Ok(Ok(CloseOutcome::AlreadyPaid { acquirer_ref })) => {
                 let event = PaymentEvent::AcquirerApproved;
-                self.transition(record, event, "acquirer_approved", None, Some(acquirer_ref), None).await
+                self.transition(
+                    record,
+                    event,
+                    "acquirer_approved",
+                    None,
+                    Some(acquirer_ref),
+                    None,
+                )
+                .await
             }
             Ok(Err(error)) => {
                 tracing::warn!(payment_id = record.payment_id(), %error, "could not close expired payment; will retry");
                 record
             }
             Err(_) => {
-                tracing::warn!(payment_id = record.payment_id(), "closing expired payment timed out; will retry");
+                tracing::warn!(
+                    payment_id = record.payment_id(),
+                    "closing expired payment timed out; will retry"
+                );
                 record
             }
         }
@@ -118,7 +144,8 @@ impl Engine {
     pub async fn resolve_open_payments(&self) -> Result<usize, EngineError> {
         let open = self.inner.store.open_payments(SWEEP_BATCH).await?;
         if open.len() < SWEEP_BATCH {
-            let ids: std::collections::HashSet<&str> = open.iter().map(PaymentRecord::payment_id).collect();
+            let ids: std::collections::HashSet<&str> =
+                open.iter().map(PaymentRecord::payment_id).collect();
             self.inner.resolver.keep_only(&ids);
         }
         let config = &self.inner.config;
@@ -137,10 +164,18 @@ impl Engine {
                 && created >= self.inner.started_at_ms
                 && now - created < in_flight_ms;
             let expired = record.created.expires_at_ms.is_some_and(|at| at <= now);
-            if in_flight || !(expired || self.inner.resolver.due(record.payment_id(), now, poll_interval_ms)) {
+            if in_flight
+                || !(expired
+                    || self
+                        .inner
+                        .resolver
+                        .due(record.payment_id(), now, poll_interval_ms))
+            {
                 continue;
             }
-            let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else { break };
+            let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else {
+                break;
+            };
             let engine = self.clone();
             running.spawn(async move {
                 let resolved = engine.resolve_one(record, now).await;

@@ -37,7 +37,9 @@ impl SecretSealer {
     pub fn from_hex(key_hex: &str) -> Result<SecretSealer, SealError> {
         let bytes = hex::decode(key_hex.trim()).map_err(|_| SealError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| SealError::BadKey)?;
-        Ok(SecretSealer { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)) })
+        Ok(SecretSealer {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+        })
     }
 
     /// A fresh random master key, as 64 hex characters.
@@ -54,7 +56,13 @@ impl SecretSealer {
         getrandom::getrandom(&mut nonce).map_err(|_| SealError::NoRandomness)?;
         let ciphertext = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret.as_bytes(), aad: context.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| SealError::Unreadable)?;
         let mut sealed = nonce.to_vec();
         sealed.extend_from_slice(&ciphertext);
@@ -69,7 +77,13 @@ impl SecretSealer {
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let plain = self
             .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| SealError::Unreadable)?;
         let text = String::from_utf8(plain).map_err(|_| SealError::Unreadable)?;
         Ok(SecretString::from(text))
@@ -99,26 +113,43 @@ mod tests {
 
     #[test]
     fn sealed_secrets_open_only_with_the_same_key_and_context() {
-        let sealer = SecretSealer::from_hex(&SecretSealer::generate_key_hex().expect("key")).expect("valid key");
+        let sealer = SecretSealer::from_hex(&SecretSealer::generate_key_hex().expect("key"))
+            .expect("valid key");
         let ciphertext = sealer.seal("12345678", "995149/99514901").expect("seal");
         assert!(!ciphertext.windows(8).any(|w| w == b"12345678"));
         let opened = sealer.open(&ciphertext, "995149/99514901").expect("open");
         assert_eq!(opened.expose_secret(), "12345678");
-        assert_eq!(sealer.open(&ciphertext, "995149/99514902").err(), Some(SealError::Unreadable));
-        let other = SecretSealer::from_hex(&SecretSealer::generate_key_hex().expect("key")).expect("valid key");
-        assert_eq!(other.open(&ciphertext, "995149/99514901").err(), Some(SealError::Unreadable));
+        assert_eq!(
+            sealer.open(&ciphertext, "995149/99514902").err(),
+            Some(SealError::Unreadable)
+        );
+        let other = SecretSealer::from_hex(&SecretSealer::generate_key_hex().expect("key"))
+            .expect("valid key");
+        assert_eq!(
+            other.open(&ciphertext, "995149/99514901").err(),
+            Some(SealError::Unreadable)
+        );
     }
 
     #[test]
     fn keys_must_be_32_bytes_of_hex() {
-        assert_eq!(SecretSealer::from_hex("abcd").err(), Some(SealError::BadKey));
-        assert_eq!(SecretSealer::from_hex(&"zz".repeat(32)).err(), Some(SealError::BadKey));
+        assert_eq!(
+            SecretSealer::from_hex("abcd").err(),
+            Some(SealError::BadKey)
+        );
+        assert_eq!(
+            SecretSealer::from_hex(&"zz".repeat(32)).err(),
+            Some(SealError::BadKey)
+        );
     }
 
     #[test]
     fn generated_secure_codes_are_16_alphanumerics() {
         let code = generate_secure_code().expect("random");
         assert_eq!(code.expose_secret().len(), 16);
-        assert!(code.expose_secret().bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(code
+            .expose_secret()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric()));
     }
 }

@@ -20,15 +20,28 @@ pub(crate) struct TerminalDirectory {
 
 impl TerminalDirectory {
     pub(crate) fn new(store: Arc<dyn Store>, sealer: SecretSealer) -> TerminalDirectory {
-        TerminalDirectory { store, sealer, cache: RwLock::new(HashMap::new()) }
+        TerminalDirectory {
+            store,
+            sealer,
+            cache: RwLock::new(HashMap::new()),
+        }
     }
 
     fn cached(&self, account: &str, terminal: &str) -> Option<Arc<SecretString>> {
-        let cache = self.cache.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.get(&(account.to_owned(), terminal.to_owned())).cloned()
+        let cache = self
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .get(&(account.to_owned(), terminal.to_owned()))
+            .cloned()
     }
 
-    async fn secure_code(&self, account: &str, terminal: &str) -> Result<Option<Arc<SecretString>>, EngineError> {
+    async fn secure_code(
+        &self,
+        account: &str,
+        terminal: &str,
+    ) -> Result<Option<Arc<SecretString>>, EngineError> {
         if let Some(secret) = self.cached(account, terminal) {
             return Ok(Some(secret));
         }
@@ -43,12 +56,23 @@ impl TerminalDirectory {
             .open(&record.secure_code_sealed, &context(account, terminal))
             .map_err(|_| EngineError::SecretUnreadable(format!("{account}/{terminal}")))?;
         let secret = Arc::new(secret);
-        let mut cache = self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.insert((account.to_owned(), terminal.to_owned()), Arc::clone(&secret));
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.insert(
+            (account.to_owned(), terminal.to_owned()),
+            Arc::clone(&secret),
+        );
         Ok(Some(secret))
     }
 
-    fn seal(&self, secure_code: &SecretString, account: &str, terminal: &str) -> Result<Vec<u8>, EngineError> {
+    fn seal(
+        &self,
+        secure_code: &SecretString,
+        account: &str,
+        terminal: &str,
+    ) -> Result<Vec<u8>, EngineError> {
         self.sealer
             .seal(secure_code.expose_secret(), &context(account, terminal))
             .map_err(|error: SealError| EngineError::Unavailable(error.to_string()))
@@ -101,10 +125,19 @@ impl Engine {
         merchant_name: &str,
         secure_code: &SecretString,
     ) -> Result<bool, EngineError> {
-        if self.inner.store.terminal(account, terminal).await?.is_some() {
+        if self
+            .inner
+            .store
+            .terminal(account, terminal)
+            .await?
+            .is_some()
+        {
             return Ok(false);
         }
-        match self.add_terminal(account, terminal, merchant_name, secure_code).await {
+        match self
+            .add_terminal(account, terminal, merchant_name, secure_code)
+            .await
+        {
             Ok(()) => Ok(true),
             Err(EngineError::TerminalExists) => Ok(false),
             Err(other) => Err(other),
@@ -114,6 +147,9 @@ impl Engine {
     /// All terminals as (account, terminal, merchant name), without secrets.
     pub async fn list_terminals(&self) -> Result<Vec<(String, String, String)>, EngineError> {
         let records = self.inner.store.terminals().await?;
-        Ok(records.into_iter().map(|t| (t.account, t.terminal, t.merchant_name)).collect())
+        Ok(records
+            .into_iter()
+            .map(|t| (t.account, t.terminal, t.merchant_name))
+            .collect())
     }
 }

@@ -38,17 +38,29 @@ fn error(status: StatusCode, code: &str, message: &str) -> Answer {
 
 fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Answer> {
     let Some(expected) = &state.admin_token else {
-        return Err(error(StatusCode::NOT_FOUND, "admin_disabled", "set admin_token to enable the admin API"));
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "admin_disabled",
+            "set admin_token to enable the admin API",
+        ));
     };
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or("");
-    if bool::from(presented.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
+    if bool::from(
+        presented
+            .as_bytes()
+            .ct_eq(expected.expose_secret().as_bytes()),
+    ) {
         Ok(())
     } else {
-        Err(error(StatusCode::UNAUTHORIZED, "unauthorised", "missing or wrong bearer token"))
+        Err(error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "missing or wrong bearer token",
+        ))
     }
 }
 
@@ -61,7 +73,11 @@ fn engine_error(failure: &EngineError) -> Answer {
         | EngineError::SecretUnreadable(_)
         | EngineError::Unavailable(_) => {
             tracing::error!(error = %failure, "admin request failed");
-            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &failure.to_string())
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &failure.to_string(),
+            )
         }
     }
 }
@@ -100,7 +116,9 @@ fn payment_view(payment: &PaymentRecord) -> PaymentView<'_> {
         amount_minor: created.amount_minor,
         currency: &created.currency,
         state: payment.state.as_str(),
-        decline_reason: payment.decline_reason.map(tidegate_core::DeclineReason::as_str),
+        decline_reason: payment
+            .decline_reason
+            .map(tidegate_core::DeclineReason::as_str),
         payer: created.payer_masked.as_deref(),
         notice_url: created.notice_url.as_deref(),
         created_at_ms: created.created_at_ms,
@@ -132,7 +150,11 @@ pub fn notice_json(notice: &NoticeRecord, attempts: &[NoticeAttemptRecord]) -> V
     })
 }
 
-async fn payment(State(state): State<AppState>, headers: HeaderMap, Path(payment_id): Path<String>) -> Answer {
+async fn payment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(payment_id): Path<String>,
+) -> Answer {
     if let Err(refused) = authorised(&state, &headers) {
         return refused;
     }
@@ -143,14 +165,24 @@ async fn payment(State(state): State<AppState>, headers: HeaderMap, Path(payment
     }
 }
 
-async fn notices(State(state): State<AppState>, headers: HeaderMap, Path(payment_id): Path<String>) -> Answer {
+async fn notices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(payment_id): Path<String>,
+) -> Answer {
     if let Err(refused) = authorised(&state, &headers) {
         return refused;
     }
     match state.engine.notices_of_payment(&payment_id).await {
         Ok(notices) => {
-            let listed: Vec<Value> = notices.iter().map(|(notice, attempts)| notice_json(notice, attempts)).collect();
-            (StatusCode::OK, Json(json!({ "payment_id": payment_id, "notices": listed })))
+            let listed: Vec<Value> = notices
+                .iter()
+                .map(|(notice, attempts)| notice_json(notice, attempts))
+                .collect();
+            (
+                StatusCode::OK,
+                Json(json!({ "payment_id": payment_id, "notices": listed })),
+            )
         }
         Err(failure) => engine_error(&failure),
     }
@@ -162,15 +194,21 @@ async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Answer {
     }
     match state.engine.count_by_state().await {
         Ok(counts) => {
-            let payments: serde_json::Map<String, Value> =
-                counts.into_iter().map(|(state, count)| (state, Value::from(count))).collect();
+            let payments: serde_json::Map<String, Value> = counts
+                .into_iter()
+                .map(|(state, count)| (state, Value::from(count)))
+                .collect();
             (StatusCode::OK, Json(json!({ "payments": payments })))
         }
         Err(failure) => engine_error(&failure),
     }
 }
 
-async fn resend(State(state): State<AppState>, headers: HeaderMap, Path(notice_id): Path<String>) -> Answer {
+async fn resend(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(notice_id): Path<String>,
+) -> Answer {
     if let Err(refused) = authorised(&state, &headers) {
         return refused;
     }

@@ -195,10 +195,14 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-                toml::from_str(&text)
-                    .map_err(|error| ConfigError::Parse { path: path.to_owned(), message: error.to_string() })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: error.to_string(),
+                })?
             }
             None => Config::default(),
         };
@@ -213,9 +217,14 @@ impl Config {
             }
         }
         // An empty token would let an empty bearer token in: refuse it rather than guess.
-        if config.admin_token.as_deref().is_some_and(|token| token.trim().len() < 16) {
+        if config
+            .admin_token
+            .as_deref()
+            .is_some_and(|token| token.trim().len() < 16)
+        {
             return Err(ConfigError::Invalid(
-                "admin_token must be at least 16 characters; remove it to turn the admin API off".into(),
+                "admin_token must be at least 16 characters; remove it to turn the admin API off"
+                    .into(),
             ));
         }
         Ok(config)
@@ -253,7 +262,10 @@ impl Config {
     /// Which addresses notices may go to.
     pub fn url_policy(&self) -> UrlPolicy {
         UrlPolicy {
-            allow_private_addresses: self.notices.allow_private_addresses.unwrap_or(self.mode == Mode::Sandbox),
+            allow_private_addresses: self
+                .notices
+                .allow_private_addresses
+                .unwrap_or(self.mode == Mode::Sandbox),
             allowed_hosts: self.notices.allowed_hosts.clone(),
         }
     }
@@ -297,7 +309,11 @@ mod tests {
     fn a_config_file_overrides_defaults_and_rejects_typos() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tidegate.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n[payments]\nqr_ttl_seconds = 60\n").expect("write");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\n[payments]\nqr_ttl_seconds = 60\n",
+        )
+        .expect("write");
         let config = Config::load(Some(&path)).expect("valid");
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.engine().qr_ttl, Duration::from_secs(60));
@@ -311,9 +327,15 @@ mod tests {
     #[test]
     fn only_sqlite_urls_are_accepted_for_now() {
         let mut config = Config::default();
-        assert_eq!(config.sqlite_path().expect("default"), PathBuf::from("tidegate-data/tidegate.db"));
+        assert_eq!(
+            config.sqlite_path().expect("default"),
+            PathBuf::from("tidegate-data/tidegate.db")
+        );
         config.database_url = "sqlite:///var/lib/tidegate.db".into();
-        assert_eq!(config.sqlite_path().expect("absolute"), PathBuf::from("/var/lib/tidegate.db"));
+        assert_eq!(
+            config.sqlite_path().expect("absolute"),
+            PathBuf::from("/var/lib/tidegate.db")
+        );
         config.database_url = "postgres://localhost/tidegate".into();
         assert!(config.sqlite_path().is_err());
     }

@@ -19,10 +19,22 @@ pub(crate) fn routes() -> Router<AppState> {
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.engine.ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", database: "ok" })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok",
+                database: "ok",
+            }),
+        ),
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database: "unreachable" }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "unavailable",
+                    database: "unreachable",
+                }),
+            )
         }
     }
 }

@@ -12,8 +12,8 @@ mod pingpong;
 mod sandbox;
 mod startup;
 
-pub use config::{Config, ConfigError, Mode};
 pub use admin::notice_json;
+pub use config::{Config, ConfigError, Mode};
 pub use startup::{open_engine, start, RunningServer, StartError};
 
 use axum::Router;

@@ -38,7 +38,10 @@ async fn pay(state: State<AppState>, payment_id: Path<String>) -> (StatusCode, J
     act(state, payment_id, CustomerAction::Pay).await
 }
 
-async fn decline(state: State<AppState>, payment_id: Path<String>) -> (StatusCode, Json<SandboxReply>) {
+async fn decline(
+    state: State<AppState>,
+    payment_id: Path<String>,
+) -> (StatusCode, Json<SandboxReply>) {
     act(state, payment_id, CustomerAction::Decline).await
 }
 
@@ -48,15 +51,39 @@ async fn act(
     action: CustomerAction,
 ) -> (StatusCode, Json<SandboxReply>) {
     let refuse = |status, error, message: String| {
-        (status, Json(SandboxReply { payment_id: payment_id.clone(), state: None, error: Some(error), message: Some(message) }))
+        (
+            status,
+            Json(SandboxReply {
+                payment_id: payment_id.clone(),
+                state: None,
+                error: Some(error),
+                message: Some(message),
+            }),
+        )
     };
     let Some(sandbox) = state.sandbox.as_ref() else {
-        return refuse(StatusCode::NOT_FOUND, "not_sandbox", "the gateway is not in sandbox mode".into());
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "not_sandbox",
+            "the gateway is not in sandbox mode".into(),
+        );
     };
     let payment = match state.engine.payment(&payment_id).await {
         Ok(Some(payment)) => payment,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "unknown_payment", "no payment with this id".into()),
-        Err(error) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", error.to_string()),
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "unknown_payment",
+                "no payment with this id".into(),
+            )
+        }
+        Err(error) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                error.to_string(),
+            )
+        }
     };
     if payment.created.flow != PaymentFlow::MerchantPresented || payment.state.is_final() {
         let message = format!(
@@ -80,9 +107,22 @@ async fn act(
     match state.engine.refresh(&payment_id).await {
         Ok(updated) => (
             StatusCode::OK,
-            Json(SandboxReply { payment_id, state: Some(updated.state.as_str()), error: None, message: None }),
+            Json(SandboxReply {
+                payment_id,
+                state: Some(updated.state.as_str()),
+                error: None,
+                message: None,
+            }),
         ),
-        Err(EngineError::NotFound) => refuse(StatusCode::NOT_FOUND, "unknown_payment", "no payment with this id".into()),
-        Err(error) => refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", error.to_string()),
+        Err(EngineError::NotFound) => refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_payment",
+            "no payment with this id".into(),
+        ),
+        Err(error) => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            error.to_string(),
+        ),
     }
 }

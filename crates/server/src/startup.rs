@@ -1,17 +1,17 @@
 //! Bringing a gateway up and down.
 
 use crate::config::{Config, ConfigError, Mode};
-use crate::{app, AppState};
-use secrecy::SecretString;
-use std::net::SocketAddr;
-use std::path::Path;
 use crate::oceanpayment::notice::OceanpaymentNotices;
 use crate::pingpong::PingPongNotices;
+use crate::{app, AppState};
+use secrecy::SecretString;
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
+use tidegate_acquirers::sandbox::SandboxAcquirer;
 use tidegate_engine::notifier::Notifier;
 use tidegate_engine::NoticeFormats;
-use tidegate_acquirers::sandbox::SandboxAcquirer;
 use tidegate_engine::{Engine, EngineError, SecretSealer};
 use tidegate_store::sqlite::SqliteStore;
 use tokio::sync::watch;
@@ -85,7 +85,9 @@ impl RunningServer {
 
 /// Opens the store and builds the engine (and, in sandbox mode, the sandbox acquirer and the
 /// demo terminal) without serving anything: what the management commands use.
-pub async fn open_engine(config: &Config) -> Result<(Engine, Option<Arc<SandboxAcquirer>>), StartError> {
+pub async fn open_engine(
+    config: &Config,
+) -> Result<(Engine, Option<Arc<SandboxAcquirer>>), StartError> {
     if config.mode == Mode::Production {
         return Err(StartError::Config(ConfigError::Invalid(
             "production mode needs a production acquirer connector and none is available yet; \
@@ -99,23 +101,48 @@ pub async fn open_engine(config: &Config) -> Result<(Engine, Option<Arc<SandboxA
     let sealer = master_key(config, &path, has_secrets)?;
     let sandbox = Arc::new(SandboxAcquirer::new(config.sandbox_acquirer()));
     let mut formats: NoticeFormats = HashMap::new();
-    let oceanpayment = OceanpaymentNotices { retry_schedule: config.retry_schedule("oceanpayment") };
+    let oceanpayment = OceanpaymentNotices {
+        retry_schedule: config.retry_schedule("oceanpayment"),
+    };
     formats.insert("oceanpayment".to_owned(), Arc::new(oceanpayment));
-    let pingpong = PingPongNotices { retry_schedule: config.retry_schedule("pingpong") };
+    let pingpong = PingPongNotices {
+        retry_schedule: config.retry_schedule("pingpong"),
+    };
     formats.insert("pingpong".to_owned(), Arc::new(pingpong));
-    let engine = Engine::new(Arc::new(store), sandbox.clone(), sealer, config.engine(), formats);
+    let engine = Engine::new(
+        Arc::new(store),
+        sandbox.clone(),
+        sealer,
+        config.engine(),
+        formats,
+    );
     let secure_code = SecretString::from(DEMO_SECURE_CODE.to_owned());
-    if engine.ensure_terminal(DEMO_ACCOUNT, DEMO_TERMINAL, "Sandbox demo merchant", &secure_code).await? {
+    if engine
+        .ensure_terminal(
+            DEMO_ACCOUNT,
+            DEMO_TERMINAL,
+            "Sandbox demo merchant",
+            &secure_code,
+        )
+        .await?
+    {
         tracing::info!(
             account = DEMO_ACCOUNT,
             terminal = DEMO_TERMINAL,
             "sandbox: created the demo terminal (secureCode is Oceanpayment's public test code)"
         );
     } else {
-        tracing::info!(account = DEMO_ACCOUNT, terminal = DEMO_TERMINAL, "sandbox: demo terminal present");
+        tracing::info!(
+            account = DEMO_ACCOUNT,
+            terminal = DEMO_TERMINAL,
+            "sandbox: demo terminal present"
+        );
     }
     let salt = SecretString::from(DEMO_SALT.to_owned());
-    if engine.ensure_terminal(DEMO_CLIENT_ID, DEMO_ACC_ID, "Sandbox demo store", &salt).await? {
+    if engine
+        .ensure_terminal(DEMO_CLIENT_ID, DEMO_ACC_ID, "Sandbox demo store", &salt)
+        .await?
+    {
         tracing::info!(
             client_id = DEMO_CLIENT_ID,
             acc_id = DEMO_ACC_ID,
@@ -130,8 +157,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (engine, sandbox) = open_engine(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Bind { address: config.listen, source })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { address: config.listen, source })?;
+        .map_err(|source| StartError::Bind {
+            address: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        address: config.listen,
+        source,
+    })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let resolver = engine.spawn_resolver(shutdown_rx.clone());
     let notifier = Notifier::new(engine.clone(), config.notifier()).spawn(shutdown_rx.clone());
@@ -140,7 +173,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         sandbox,
         max_body_bytes: config.max_body_bytes,
         url_policy: config.url_policy(),
-        admin_token: config.admin_token.clone().map(|token| Arc::new(SecretString::from(token))),
+        admin_token: config
+            .admin_token
+            .clone()
+            .map(|token| Arc::new(SecretString::from(token))),
     };
     let router = app(state);
     let mut server_shutdown = shutdown_rx;
@@ -153,17 +189,31 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
     });
     tracing::info!(address = %local_addr, mode = ?config.mode, database = %config.database_url, "tidegate listening");
-    Ok(RunningServer { local_addr, shutdown, server, resolver, notifier, engine })
+    Ok(RunningServer {
+        local_addr,
+        shutdown,
+        server,
+        resolver,
+        notifier,
+        engine,
+    })
 }
 
 /// The configured master key, or in sandbox mode the key file beside the database (created on
 /// first start), so that `tidegate serve` needs no set-up.
-fn master_key(config: &Config, database_path: &Path, has_secrets: bool) -> Result<SecretSealer, StartError> {
+fn master_key(
+    config: &Config,
+    database_path: &Path,
+    has_secrets: bool,
+) -> Result<SecretSealer, StartError> {
     if let Some(key) = &config.master_key {
-        return SecretSealer::from_hex(key).map_err(|error| StartError::MasterKey(error.to_string()));
+        return SecretSealer::from_hex(key)
+            .map_err(|error| StartError::MasterKey(error.to_string()));
     }
     if config.mode != Mode::Sandbox {
-        return Err(StartError::MasterKey("set master_key or TIDEGATE_MASTER_KEY".into()));
+        return Err(StartError::MasterKey(
+            "set master_key or TIDEGATE_MASTER_KEY".into(),
+        ));
     }
     let key_path = database_path.with_file_name("master.key");
     let key = match std::fs::read_to_string(&key_path) {
@@ -178,18 +228,26 @@ fn master_key(config: &Config, database_path: &Path, has_secrets: bool) -> Resul
             )));
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            let key = SecretSealer::generate_key_hex().map_err(|e| StartError::MasterKey(e.to_string()))?;
-            write_private_file(&key_path, &key)
-                .map_err(|e| StartError::MasterKey(format!("cannot write {}: {e}", key_path.display())))?;
+            let key = SecretSealer::generate_key_hex()
+                .map_err(|e| StartError::MasterKey(e.to_string()))?;
+            write_private_file(&key_path, &key).map_err(|e| {
+                StartError::MasterKey(format!("cannot write {}: {e}", key_path.display()))
+            })?;
             tracing::warn!(
                 path = %key_path.display(),
                 "sandbox: generated a master key for secrets at rest; set TIDEGATE_MASTER_KEY in production"
             );
             key
         }
-        Err(error) => return Err(StartError::MasterKey(format!("cannot read {}: {error}", key_path.display()))),
+        Err(error) => {
+            return Err(StartError::MasterKey(format!(
+                "cannot read {}: {error}",
+                key_path.display()
+            )))
+        }
     };
-    SecretSealer::from_hex(&key).map_err(|error| StartError::MasterKey(format!("{}: {error}", key_path.display())))
+    SecretSealer::from_hex(&key)
+        .map_err(|error| StartError::MasterKey(format!("{}: {error}", key_path.display())))
 }
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -8,9 +8,10 @@ mod records;
 pub mod sqlite;
 
 pub use records::{
-    DuplicateRule, NewNotice, NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
-    NoticeRecord, NoticeStatus, PaymentRecord, RefundCompletion, RefundRecord, RefundRefusal,
-    RefundReservation, Reservation, StateChange, StoreError, TerminalRecord,
+    DuplicateRule, NewNotice, NewPayment, NewRefund, NewTerminal, NoticeAttempt,
+    NoticeAttemptRecord, NoticeNext, NoticeRecord, NoticeStatus, PaymentRecord, RefundCompletion,
+    RefundRecord, RefundRefusal, RefundReservation, Reservation, StateChange, StoreError,
+    TerminalRecord,
 };
 
 use async_trait::async_trait;
@@ -39,7 +40,10 @@ pub trait Store: Send + Sync + 'static {
         payment: NewPayment,
         duplicate_since_ms: i64,
     ) -> Result<Reservation, StoreError> {
-        let rule = DuplicateRule { since_ms: duplicate_since_ms, per_method: true };
+        let rule = DuplicateRule {
+            since_ms: duplicate_since_ms,
+            per_method: true,
+        };
         self.reserve_payment_with(payment, rule).await
     }
 
@@ -56,7 +60,11 @@ pub trait Store: Send + Sync + 'static {
     /// no such payment, [`StoreError::Conflict`] if it is not `approved`,
     /// [`StoreError::HasRefunds`] if it has `processing` or `succeeded` refunds. Asking twice
     /// is harmless.
-    async fn request_reversal(&self, payment_id: &str, at_ms: i64) -> Result<PaymentRecord, StoreError>;
+    async fn request_reversal(
+        &self,
+        payment_id: &str,
+        at_ms: i64,
+    ) -> Result<PaymentRecord, StoreError>;
 
     /// Approved payments whose reversal was asked for and is not finished, oldest first.
     async fn reversing_payments(&self, limit: usize) -> Result<Vec<PaymentRecord>, StoreError>;
@@ -93,7 +101,10 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a `processing` refund to its final state and inserts `completion.notices`, in one
     /// transaction. A refund that is no longer `processing` is returned unchanged.
     /// [`StoreError::NotFound`] if there is no such refund.
-    async fn complete_refund(&self, completion: RefundCompletion) -> Result<RefundRecord, StoreError>;
+    async fn complete_refund(
+        &self,
+        completion: RefundCompletion,
+    ) -> Result<RefundRecord, StoreError>;
 
     /// One refund by id.
     async fn refund(&self, refund_id: &str) -> Result<Option<RefundRecord>, StoreError>;
@@ -131,11 +142,15 @@ pub trait Store: Send + Sync + 'static {
     async fn notices_of_payment(&self, payment_id: &str) -> Result<Vec<NoticeRecord>, StoreError>;
 
     /// A notice's attempts, first first.
-    async fn notice_attempts(&self, notice_id: &str) -> Result<Vec<NoticeAttemptRecord>, StoreError>;
+    async fn notice_attempts(
+        &self,
+        notice_id: &str,
+    ) -> Result<Vec<NoticeAttemptRecord>, StoreError>;
 
     /// Makes a notice pending and due at `now_ms` again, whatever its status (attempts are
     /// kept). [`StoreError::NotFound`] if there is no such notice.
-    async fn resend_notice(&self, notice_id: &str, now_ms: i64) -> Result<NoticeRecord, StoreError>;
+    async fn resend_notice(&self, notice_id: &str, now_ms: i64)
+        -> Result<NoticeRecord, StoreError>;
 
     /// One payment by id.
     async fn payment(&self, payment_id: &str) -> Result<Option<PaymentRecord>, StoreError>;

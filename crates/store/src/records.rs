@@ -161,9 +161,13 @@ impl NoticeStatus {
 
     /// The inverse of [`NoticeStatus::as_str`].
     pub fn from_str_opt(name: &str) -> Option<NoticeStatus> {
-        [NoticeStatus::Pending, NoticeStatus::Delivered, NoticeStatus::GivenUp]
-            .into_iter()
-            .find(|status| status.as_str() == name)
+        [
+            NoticeStatus::Pending,
+            NoticeStatus::Delivered,
+            NoticeStatus::GivenUp,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
     }
 }
 

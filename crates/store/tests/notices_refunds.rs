@@ -34,7 +34,9 @@ fn inspect(path: &Path) -> rusqlite::Connection {
 }
 
 fn count(path: &Path, sql: &str) -> i64 {
-    inspect(path).query_row(sql, [], |row| row.get(0)).expect("count")
+    inspect(path)
+        .query_row(sql, [], |row| row.get(0))
+        .expect("count")
 }
 
 fn payment(payment_id: &str, order_number: &str, amount_minor: i64) -> NewPayment {
@@ -112,7 +114,10 @@ fn attempt(notice_id: &str, at_ms: i64) -> NoticeAttempt {
 }
 
 fn ids(notices: &[NoticeRecord]) -> Vec<&str> {
-    notices.iter().map(|notice| notice.created.notice_id.as_str()).collect()
+    notices
+        .iter()
+        .map(|notice| notice.created.notice_id.as_str())
+        .collect()
 }
 
 /// Records a payment and moves it through `states` (the first is `processing`).
@@ -126,7 +131,10 @@ async fn payment_in(
         panic!("payment {id} not created");
     };
     for pair in states.windows(2) {
-        record = store.apply_change(change(&id, pair[0], pair[1])).await.unwrap();
+        record = store
+            .apply_change(change(&id, pair[0], pair[1]))
+            .await
+            .unwrap();
     }
     record
 }
@@ -134,7 +142,12 @@ async fn payment_in(
 /// An approved payment of `amount_minor` on its own order.
 async fn approved(store: &SqliteStore, payment_id: &str, amount_minor: i64) -> PaymentRecord {
     let new = payment(payment_id, &format!("ORDER-{payment_id}"), amount_minor);
-    payment_in(store, new, &[PaymentState::Processing, PaymentState::Approved]).await
+    payment_in(
+        store,
+        new,
+        &[PaymentState::Processing, PaymentState::Approved],
+    )
+    .await
 }
 
 /// A payment with the given notices written by its approval.
@@ -180,7 +193,10 @@ async fn notices_are_written_with_their_change_and_not_without_it() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     let id = "260101000000000000001";
-    store.reserve_payment(payment(id, "ORDER-1", 1_000), 0).await.unwrap();
+    store
+        .reserve_payment(payment(id, "ORDER-1", 1_000), 0)
+        .await
+        .unwrap();
 
     let mut approve = change(id, PaymentState::Processing, PaymentState::Approved);
     approve.notices = vec![notice("n-1", id, T0 + 1_000), notice("n-2", id, T0 + 1_000)];
@@ -192,7 +208,10 @@ async fn notices_are_written_with_their_change_and_not_without_it() {
         assert_eq!(record.status, NoticeStatus::Pending);
         assert_eq!(record.attempts, 0);
         assert_eq!(record.next_attempt_at_ms, T0 + 1_000, "due at creation");
-        assert_eq!((record.delivered_at_ms, record.last_error.as_deref()), (None, None));
+        assert_eq!(
+            (record.delivered_at_ms, record.last_error.as_deref()),
+            (None, None)
+        );
     }
     assert_eq!(store.notice("n-1").await.unwrap().as_ref(), written.first());
     assert_eq!(store.notice("n-9").await.unwrap(), None);
@@ -201,16 +220,28 @@ async fn notices_are_written_with_their_change_and_not_without_it() {
     let mut stale = change(id, PaymentState::Processing, PaymentState::Declined);
     stale.decline_reason = Some(DeclineReason::Declined);
     stale.notices = vec![notice("n-3", id, T0 + 2_000)];
-    assert!(matches!(store.apply_change(stale).await, Err(StoreError::Conflict { .. })));
+    assert!(matches!(
+        store.apply_change(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
     assert_eq!(store.notice("n-3").await.unwrap(), None);
     assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM notices"), 2);
-    assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"), 2);
+    assert_eq!(
+        count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"),
+        2
+    );
 
     // A notice id used twice fails the whole change.
     let mut reused = change(id, PaymentState::Approved, PaymentState::Voided);
     reused.notices = vec![notice("n-1", id, T0 + 3_000)];
-    assert!(matches!(store.apply_change(reused).await, Err(StoreError::AlreadyExists)));
-    assert_eq!(store.payment(id).await.unwrap().unwrap().state, PaymentState::Approved);
+    assert!(matches!(
+        store.apply_change(reused).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.payment(id).await.unwrap().unwrap().state,
+        PaymentState::Approved
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,20 +257,42 @@ async fn a_claim_takes_due_notices_once_until_its_lease_lapses() {
     ];
     approved_with_notices(&store, id, notices).await;
 
-    assert!(store.claim_due_notices(T0 - 1, 30_000, 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_due_notices(T0 - 1, 30_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let now = T0 + 100;
     let claimed = store.claim_due_notices(now, 30_000, 10).await.unwrap();
     assert_eq!(ids(&claimed), ["n-first", "n-second"]);
     for record in &claimed {
         assert_eq!(record.next_attempt_at_ms, now + 30_000, "the claim's end");
-        assert_eq!(store.notice(&record.created.notice_id).await.unwrap().as_ref(), Some(record));
+        assert_eq!(
+            store
+                .notice(&record.created.notice_id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(record)
+        );
     }
-    assert!(store.claim_due_notices(now, 30_000, 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_due_notices(now, 30_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     // The late one falls due on its own; the claimed ones stay claimed.
-    let claimed = store.claim_due_notices(T0 + 5_000, 30_000, 10).await.unwrap();
+    let claimed = store
+        .claim_due_notices(T0 + 5_000, 30_000, 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&claimed), ["n-late"]);
-    assert!(store.claim_due_notices(now + 29_999, 30_000, 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_due_notices(now + 29_999, 30_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     // Never settled: the claim lapses and they are due again, `limit` at most; due at the same
     // time, they go in insertion order.
@@ -248,7 +301,11 @@ async fn a_claim_takes_due_notices_once_until_its_lease_lapses() {
     assert_eq!(ids(&claimed), ["n-second"]);
     let claimed = store.claim_due_notices(lapsed, 1_000, 10).await.unwrap();
     assert_eq!(ids(&claimed), ["n-first"]);
-    assert!(store.claim_due_notices(lapsed, 1_000, 0).await.unwrap().is_empty());
+    assert!(store
+        .claim_due_notices(lapsed, 1_000, 0)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,8 +313,9 @@ async fn concurrent_claimers_never_get_the_same_notice() {
     let dir = TempDir::new().unwrap();
     let store = Arc::new(open(&dir));
     let id = "260101000000000000001";
-    let notices: Vec<NewNotice> =
-        (0..120).map(|n| notice(&format!("n-{n:03}"), id, T0 + n % 7)).collect();
+    let notices: Vec<NewNotice> = (0..120)
+        .map(|n| notice(&format!("n-{n:03}"), id, T0 + n % 7))
+        .collect();
     approved_with_notices(&store, id, notices).await;
 
     let workers: Vec<_> = (0..8)
@@ -291,7 +349,12 @@ async fn attempts_update_the_notice_and_are_listed_in_order() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     let id = "260101000000000000001";
-    approved_with_notices(&store, id, vec![notice("n-1", id, T0), notice("n-2", id, T0)]).await;
+    approved_with_notices(
+        &store,
+        id,
+        vec![notice("n-1", id, T0), notice("n-2", id, T0)],
+    )
+    .await;
 
     let mut refused = attempt("n-1", T0 + 100);
     refused.error = Some("connection refused".to_owned());
@@ -307,7 +370,10 @@ async fn attempts_update_the_notice_and_are_listed_in_order() {
     let mut rejected = attempt("n-1", T0 + 60_000);
     rejected.http_status = Some(500);
     rejected.body_prefix = "é".repeat(300);
-    let record = store.record_notice_attempt(rejected.clone(), NoticeNext::GiveUp).await.unwrap();
+    let record = store
+        .record_notice_attempt(rejected.clone(), NoticeNext::GiveUp)
+        .await
+        .unwrap();
     assert_eq!(record.status, NoticeStatus::GivenUp);
     assert_eq!(record.attempts, 2);
     assert_eq!(record.last_error.as_deref(), Some("HTTP 500"));
@@ -325,30 +391,46 @@ async fn attempts_update_the_notice_and_are_listed_in_order() {
     assert_eq!(numbers, [1, 2]);
     assert_eq!(listed[0].attempt, refused);
     assert_eq!(listed[1].attempt.http_status, Some(500));
-    assert_eq!(listed[1].attempt.body_prefix, "é".repeat(256), "kept to 256 characters");
+    assert_eq!(
+        listed[1].attempt.body_prefix,
+        "é".repeat(256),
+        "kept to 256 characters"
+    );
     assert_eq!(listed[1].attempt.at_ms, T0 + 60_000);
     assert!(store.notice_attempts("n-2").await.unwrap().is_empty());
 
     let mut acknowledged = attempt("n-2", T0 + 200);
     acknowledged.http_status = Some(200);
     acknowledged.body_prefix = "receive-ok".to_owned();
-    let record = store.record_notice_attempt(acknowledged, NoticeNext::Delivered).await.unwrap();
+    let record = store
+        .record_notice_attempt(acknowledged, NoticeNext::Delivered)
+        .await
+        .unwrap();
     assert_eq!(record.status, NoticeStatus::Delivered);
     assert_eq!(record.attempts, 1);
-    assert_eq!(record.delivered_at_ms, Some(T0 + 240), "when the answer came");
+    assert_eq!(
+        record.delivered_at_ms,
+        Some(T0 + 240),
+        "when the answer came"
+    );
     assert_eq!(record.last_error, None);
 
     // A worker whose claim lapsed reports a failure after another delivered: still delivered.
     let mut late = attempt("n-2", T0 + 150);
     late.error = Some("timed out".to_owned());
-    let record = store.record_notice_attempt(late, NoticeNext::RetryAt(T0 + 90_000)).await.unwrap();
+    let record = store
+        .record_notice_attempt(late, NoticeNext::RetryAt(T0 + 90_000))
+        .await
+        .unwrap();
     assert_eq!(record.status, NoticeStatus::Delivered);
     assert_eq!(record.delivered_at_ms, Some(T0 + 240));
     assert_eq!(record.attempts, 2);
     assert_eq!(record.last_error.as_deref(), Some("timed out"));
 
     assert!(matches!(
-        store.record_notice_attempt(attempt("n-9", T0), NoticeNext::Delivered).await,
+        store
+            .record_notice_attempt(attempt("n-9", T0), NoticeNext::Delivered)
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(store.notice_attempts("n-9").await.unwrap().is_empty());
@@ -359,13 +441,28 @@ async fn a_resent_notice_is_due_again_and_keeps_its_attempts() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     let id = "260101000000000000001";
-    approved_with_notices(&store, id, vec![notice("n-1", id, T0), notice("n-2", id, T0)]).await;
+    approved_with_notices(
+        &store,
+        id,
+        vec![notice("n-1", id, T0), notice("n-2", id, T0)],
+    )
+    .await;
     let mut failed = attempt("n-1", T0);
     failed.http_status = Some(404);
-    store.record_notice_attempt(failed, NoticeNext::GiveUp).await.unwrap();
-    store.record_notice_attempt(attempt("n-2", T0), NoticeNext::Delivered).await.unwrap();
+    store
+        .record_notice_attempt(failed, NoticeNext::GiveUp)
+        .await
+        .unwrap();
+    store
+        .record_notice_attempt(attempt("n-2", T0), NoticeNext::Delivered)
+        .await
+        .unwrap();
     let later = T0 + 3_600_000;
-    assert!(store.claim_due_notices(later, 1_000, 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_due_notices(later, 1_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     for notice_id in ["n-1", "n-2"] {
         let record = store.resend_notice(notice_id, later).await.unwrap();
@@ -374,15 +471,33 @@ async fn a_resent_notice_is_due_again_and_keeps_its_attempts() {
         assert_eq!(record.attempts, 1, "attempts are kept");
         assert_eq!(record.delivered_at_ms, None);
     }
-    assert_eq!(store.notice("n-1").await.unwrap().unwrap().last_error.as_deref(), Some("HTTP 404"));
-    assert!(store.claim_due_notices(later - 1, 1_000, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .notice("n-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_error
+            .as_deref(),
+        Some("HTTP 404")
+    );
+    assert!(store
+        .claim_due_notices(later - 1, 1_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let claimed = store.claim_due_notices(later, 1_000, 10).await.unwrap();
     assert_eq!(ids(&claimed), ["n-1", "n-2"]);
-    let record = store.record_notice_attempt(attempt("n-1", later), NoticeNext::Delivered).await;
+    let record = store
+        .record_notice_attempt(attempt("n-1", later), NoticeNext::Delivered)
+        .await;
     assert_eq!(record.unwrap().attempts, 2);
     assert_eq!(store.notice_attempts("n-1").await.unwrap().len(), 2);
 
-    assert!(matches!(store.resend_notice("n-9", later).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.resend_notice("n-9", later).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,7 +509,10 @@ async fn notices_and_refunds_survive_a_restart() {
         approved_with_notices(&store, id, vec![notice("n-1", id, T0)]).await;
         let mut failed = attempt("n-1", T0);
         failed.error = Some("timed out".to_owned());
-        store.record_notice_attempt(failed, NoticeNext::RetryAt(T0 + 5_000)).await.unwrap();
+        store
+            .record_notice_attempt(failed, NoticeNext::RetryAt(T0 + 5_000))
+            .await
+            .unwrap();
         let refund = created_refund(&store, refund("r-1", id, 300)).await;
         (
             store.notice("n-1").await.unwrap().unwrap(),
@@ -404,11 +522,20 @@ async fn notices_and_refunds_survive_a_restart() {
     };
 
     let store = open(&dir);
-    assert_eq!(store.notices_of_payment(id).await.unwrap(), vec![notice_before]);
+    assert_eq!(
+        store.notices_of_payment(id).await.unwrap(),
+        vec![notice_before]
+    );
     assert_eq!(store.notice_attempts("n-1").await.unwrap(), attempts_before);
-    assert_eq!(store.refund("r-1").await.unwrap(), Some(refund_before.clone()));
+    assert_eq!(
+        store.refund("r-1").await.unwrap(),
+        Some(refund_before.clone())
+    );
     assert_eq!(store.open_refunds(10).await.unwrap(), vec![refund_before]);
-    let claimed = store.claim_due_notices(T0 + 5_000, 1_000, 10).await.unwrap();
+    let claimed = store
+        .claim_due_notices(T0 + 5_000, 1_000, 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&claimed), ["n-1"]);
 }
 
@@ -434,7 +561,10 @@ async fn a_refund_number_replays_its_refund() {
         RefundReservation::Replay(created.clone())
     );
     // Still a replay once settled.
-    store.complete_refund(completion("r-1", RefundState::Succeeded)).await.unwrap();
+    store
+        .complete_refund(completion("r-1", RefundState::Succeeded))
+        .await
+        .unwrap();
     let RefundReservation::Replay(settled) = store.reserve_refund(again).await.unwrap() else {
         panic!("expected Replay");
     };
@@ -460,7 +590,9 @@ async fn a_refund_number_replays_its_refund() {
 
     // The same refund id twice is a caller's bug, not a replay.
     assert!(matches!(
-        store.reserve_refund(refund("r-4", "260101000000000000001", 100)).await,
+        store
+            .reserve_refund(refund("r-4", "260101000000000000001", 100))
+            .await,
         Err(StoreError::AlreadyExists)
     ));
 }
@@ -477,14 +609,22 @@ async fn refunds_follow_the_payment_rules() {
         refused(&store, refund("r-x", "260101000000000000999", 100)).await,
         RefundRefusal::PaymentNotFound
     );
-    payment_in(&store, payment("260101000000000000002", "ORDER-P", 1_000), &[Processing, Pending])
-        .await;
+    payment_in(
+        &store,
+        payment("260101000000000000002", "ORDER-P", 1_000),
+        &[Processing, Pending],
+    )
+    .await;
     assert_eq!(
         refused(&store, refund("r-x", "260101000000000000002", 100)).await,
         RefundRefusal::NotRefundable { state: Pending }
     );
-    payment_in(&store, payment("260101000000000000003", "ORDER-D", 1_000), &[Processing, Declined])
-        .await;
+    payment_in(
+        &store,
+        payment("260101000000000000003", "ORDER-D", 1_000),
+        &[Processing, Declined],
+    )
+    .await;
     assert_eq!(
         refused(&store, refund("r-x", "260101000000000000003", 100)).await,
         RefundRefusal::NotRefundable { state: Declined }
@@ -495,11 +635,15 @@ async fn refunds_follow_the_payment_rules() {
     wrong_amount.full = true;
     assert_eq!(
         refused(&store, wrong_amount).await,
-        RefundRefusal::FullAmountMismatch { refundable_minor: 1_000 }
+        RefundRefusal::FullAmountMismatch {
+            refundable_minor: 1_000
+        }
     );
     assert_eq!(
         refused(&store, refund("r-x", id, 1_001)).await,
-        RefundRefusal::ExceedsRefundable { refundable_minor: 1_000 }
+        RefundRefusal::ExceedsRefundable {
+            refundable_minor: 1_000
+        }
     );
 
     created_refund(&store, refund("r-1", id, 400)).await;
@@ -508,16 +652,22 @@ async fn refunds_follow_the_payment_rules() {
     full_after_partial.full = true;
     assert_eq!(
         refused(&store, full_after_partial).await,
-        RefundRefusal::FullAmountMismatch { refundable_minor: 600 }
+        RefundRefusal::FullAmountMismatch {
+            refundable_minor: 600
+        }
     );
     assert_eq!(
         refused(&store, refund("r-x", id, 601)).await,
-        RefundRefusal::ExceedsRefundable { refundable_minor: 600 }
+        RefundRefusal::ExceedsRefundable {
+            refundable_minor: 600
+        }
     );
     created_refund(&store, refund("r-2", id, 600)).await;
     assert_eq!(
         refused(&store, refund("r-x", id, 1)).await,
-        RefundRefusal::ExceedsRefundable { refundable_minor: 0 }
+        RefundRefusal::ExceedsRefundable {
+            refundable_minor: 0
+        }
     );
     assert_eq!(store.refund("r-x").await.unwrap(), None);
     assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM refunds"), 2);
@@ -549,7 +699,9 @@ async fn concurrent_refunds_never_exceed_the_payment() {
         if matches!(reservation, RefundReservation::Created(_)) {
             created += 1;
         } else {
-            let expected = RefundRefusal::ExceedsRefundable { refundable_minor: 0 };
+            let expected = RefundRefusal::ExceedsRefundable {
+                refundable_minor: 0,
+            };
             assert_eq!(reservation, RefundReservation::Refused(expected));
             exceeded += 1;
         }
@@ -571,7 +723,9 @@ async fn a_failed_refund_releases_its_amount() {
     full.refund_id = "r-2".to_owned();
     assert_eq!(
         refused(&store, full.clone()).await,
-        RefundRefusal::FullAmountMismatch { refundable_minor: 0 }
+        RefundRefusal::FullAmountMismatch {
+            refundable_minor: 0
+        }
     );
 
     let mut failed = completion("r-1", RefundState::Failed);
@@ -598,7 +752,10 @@ async fn completing_a_refund_is_a_compare_and_set_with_its_notices() {
     let done = store.complete_refund(succeeded).await.unwrap();
     assert_eq!(done.state, RefundState::Succeeded);
     assert_eq!(done.acquirer_ref.as_deref(), Some("wx-refund-1"));
-    assert_eq!((done.updated_at_ms, done.decline_reason), (T0 + 20_000, None));
+    assert_eq!(
+        (done.updated_at_ms, done.decline_reason),
+        (T0 + 20_000, None)
+    );
     assert_eq!(store.refund("r-1").await.unwrap(), Some(done.clone()));
     let written = store.notice("n-r1").await.unwrap().unwrap();
     assert_eq!(written.created, refund_notice);
@@ -612,7 +769,9 @@ async fn completing_a_refund_is_a_compare_and_set_with_its_notices() {
     assert_eq!(store.notice("n-r1-late").await.unwrap(), None);
 
     assert!(matches!(
-        store.complete_refund(completion("r-9", RefundState::Succeeded)).await,
+        store
+            .complete_refund(completion("r-9", RefundState::Succeeded))
+            .await,
         Err(StoreError::NotFound)
     ));
 }
@@ -629,8 +788,14 @@ async fn open_refunds_are_processing_ones_oldest_first() {
         new.created_at_ms = T0 + 10_000 - n * 1_000;
         created_refund(&store, new).await;
     }
-    store.complete_refund(completion("r-1", RefundState::Succeeded)).await.unwrap();
-    store.complete_refund(completion("r-3", RefundState::Failed)).await.unwrap();
+    store
+        .complete_refund(completion("r-1", RefundState::Succeeded))
+        .await
+        .unwrap();
+    store
+        .complete_refund(completion("r-3", RefundState::Failed))
+        .await
+        .unwrap();
 
     let open: Vec<String> = store
         .open_refunds(10)
@@ -663,7 +828,10 @@ async fn payments_by_order_are_newest_first_and_of_one_terminal() {
     let mut elsewhere = payment("260101000000000000005", "ORDER-1", 1_000);
     elsewhere.terminal = "15026002".to_owned();
     store.reserve_payment(elsewhere, 0).await.unwrap();
-    store.reserve_payment(payment("260101000000000000006", "ORDER-2", 1_000), 0).await.unwrap();
+    store
+        .reserve_payment(payment("260101000000000000006", "ORDER-2", 1_000), 0)
+        .await
+        .unwrap();
 
     let listed: Vec<String> = store
         .payments_by_order(ACCOUNT, TERMINAL, "ORDER-1")
@@ -682,9 +850,16 @@ async fn payments_by_order_are_newest_first_and_of_one_terminal() {
             "260101000000000000001"
         ]
     );
-    let other = store.payments_by_order(ACCOUNT, "15026002", "ORDER-1").await.unwrap();
+    let other = store
+        .payments_by_order(ACCOUNT, "15026002", "ORDER-1")
+        .await
+        .unwrap();
     assert_eq!(other.len(), 1);
-    assert!(store.payments_by_order("150261", TERMINAL, "ORDER-1").await.unwrap().is_empty());
+    assert!(store
+        .payments_by_order("150261", TERMINAL, "ORDER-1")
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -698,18 +873,33 @@ async fn a_payment_with_refunds_cannot_be_voided() {
 
     let mut void = change(id, PaymentState::Approved, PaymentState::Voided);
     void.notices = vec![notice("n-void", id, T0 + 5_000)];
-    assert!(matches!(store.apply_change(void.clone()).await, Err(StoreError::HasRefunds)));
+    assert!(matches!(
+        store.apply_change(void.clone()).await,
+        Err(StoreError::HasRefunds)
+    ));
     assert_eq!(store.payment(id).await.unwrap(), Some(before.clone()));
     assert_eq!(store.notice("n-void").await.unwrap(), None);
-    assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"), events);
+    assert_eq!(
+        count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"),
+        events
+    );
 
     // Succeeded refunds block it too; once every refund failed, the void goes through.
-    store.complete_refund(completion("r-1", RefundState::Succeeded)).await.unwrap();
-    assert!(matches!(store.apply_change(void.clone()).await, Err(StoreError::HasRefunds)));
+    store
+        .complete_refund(completion("r-1", RefundState::Succeeded))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.apply_change(void.clone()).await,
+        Err(StoreError::HasRefunds)
+    ));
     let other = "260101000000000000002";
     approved(&store, other, 1_000).await;
     created_refund(&store, refund("r-2", other, 100)).await;
-    store.complete_refund(completion("r-2", RefundState::Failed)).await.unwrap();
+    store
+        .complete_refund(completion("r-2", RefundState::Failed))
+        .await
+        .unwrap();
     let mut void_other = change(other, PaymentState::Approved, PaymentState::Voided);
     void_other.notices = vec![notice("n-void-2", other, T0 + 5_000)];
     let voided = store.apply_change(void_other).await.unwrap();
@@ -718,12 +908,19 @@ async fn a_payment_with_refunds_cannot_be_voided() {
     // A voided payment takes no refunds.
     assert_eq!(
         refused(&store, refund("r-3", other, 100)).await,
-        RefundRefusal::NotRefundable { state: PaymentState::Voided }
+        RefundRefusal::NotRefundable {
+            state: PaymentState::Voided
+        }
     );
 
     // An unfinished payment voids without looking at refunds.
     let open = "260101000000000000003";
-    payment_in(&store, payment(open, "ORDER-3", 1_000), &[PaymentState::Processing]).await;
+    payment_in(
+        &store,
+        payment(open, "ORDER-3", 1_000),
+        &[PaymentState::Processing],
+    )
+    .await;
     let voided = store.apply_change(change(open, PaymentState::Processing, PaymentState::Voided));
     assert_eq!(voided.await.unwrap().state, PaymentState::Voided);
     let counts = store.count_by_state().await.unwrap();
@@ -734,7 +931,9 @@ async fn a_payment_with_refunds_cannot_be_voided() {
 /// still processing, and their events.
 fn database_at_version_1(path: &Path) {
     let connection = inspect(path);
-    connection.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
+    connection
+        .execute_batch(include_str!("../migrations/0001_init.sql"))
+        .unwrap();
     connection
         .execute_batch(
             "CREATE TABLE schema_migrations (
@@ -744,9 +943,10 @@ fn database_at_version_1(path: &Path) {
              INSERT INTO schema_migrations VALUES (1, 1780000000000);",
         )
         .unwrap();
-    for (id, state) in
-        [("260101000000000000001", "approved"), ("260101000000000000002", "processing")]
-    {
+    for (id, state) in [
+        ("260101000000000000001", "approved"),
+        ("260101000000000000002", "processing"),
+    ] {
         connection
             .execute(
                 "INSERT INTO payments VALUES (?1, '150260', '15026001', 'ORDER-1', 'wechatpay',
@@ -778,22 +978,35 @@ async fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(kept.acquirer_ref.as_deref(), Some("wx-1"));
     assert_eq!(store.open_payments(10).await.unwrap().len(), 1);
     // Same creation time: the later inserted comes first, as before the rebuild.
-    let by_order = store.payments_by_order(ACCOUNT, TERMINAL, "ORDER-1").await.unwrap();
+    let by_order = store
+        .payments_by_order(ACCOUNT, TERMINAL, "ORDER-1")
+        .await
+        .unwrap();
     let listed: Vec<&str> = by_order.iter().map(PaymentRecord::payment_id).collect();
     assert_eq!(listed, ["260101000000000000002", approved_id]);
 
     let mut void = change(approved_id, PaymentState::Approved, PaymentState::Voided);
     void.notices = vec![notice("n-1", approved_id, T0)];
-    assert_eq!(store.apply_change(void).await.unwrap().state, PaymentState::Voided);
-    assert_eq!(store.notices_of_payment(approved_id).await.unwrap().len(), 1);
+    assert_eq!(
+        store.apply_change(void).await.unwrap().state,
+        PaymentState::Voided
+    );
+    assert_eq!(
+        store.notices_of_payment(approved_id).await.unwrap().len(),
+        1
+    );
     assert_eq!(store.connection_settings().await.unwrap().foreign_keys, 1);
     drop(store);
 
     assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+    assert_eq!(
+        count(&path, "SELECT COUNT(*) FROM pragma_foreign_key_check"),
+        0
+    );
     let connection = inspect(&path);
-    let integrity: String =
-        connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+    let integrity: String = connection
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
     assert_eq!(integrity, "ok");
     // The log keeps its order and AUTOINCREMENT carries on after the copied rows.
     let events: Vec<(i64, String)> = connection
@@ -804,11 +1017,17 @@ async fn a_version_1_database_is_migrated_with_its_data() {
         .collect::<Result<_, _>>()
         .unwrap();
     let expected = [(1, "processing"), (2, "processing"), (3, "voided")];
-    let expected: Vec<(i64, String)> =
-        expected.iter().map(|(id, state)| (*id, (*state).to_owned())).collect();
+    let expected: Vec<(i64, String)> = expected
+        .iter()
+        .map(|(id, state)| (*id, (*state).to_owned()))
+        .collect();
     assert_eq!(events, expected);
-    for index in ["payments_by_order", "payments_open", "payment_events_by_payment", "notices_due"]
-    {
+    for index in [
+        "payments_by_order",
+        "payments_open",
+        "payment_events_by_payment",
+        "notices_due",
+    ] {
         let sql =
             format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = '{index}'");
         assert_eq!(count(&path, &sql), 1, "{index}");
@@ -822,7 +1041,9 @@ async fn a_migration_that_would_leave_broken_references_is_not_applied() {
     database_at_version_1(&path);
     // An event of a payment that does not exist, as only a write with foreign keys off leaves.
     let connection = inspect(&path);
-    connection.pragma_update(None, "foreign_keys", "OFF").unwrap();
+    connection
+        .pragma_update(None, "foreign_keys", "OFF")
+        .unwrap();
     connection
         .execute(
             "INSERT INTO payment_events (payment_id, at_ms, event, from_state, to_state)
@@ -839,9 +1060,15 @@ async fn a_migration_that_would_leave_broken_references_is_not_applied() {
         Ok(_) => panic!("opened a database with a broken reference"),
         Err(other) => panic!("expected Unavailable, got {other:?}"),
     }
-    assert_eq!(count(&path, "SELECT MAX(version) FROM schema_migrations"), 1);
     assert_eq!(
-        count(&path, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'notices'"),
+        count(&path, "SELECT MAX(version) FROM schema_migrations"),
+        1
+    );
+    assert_eq!(
+        count(
+            &path,
+            "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'notices'"
+        ),
         0,
         "rolled back"
     );

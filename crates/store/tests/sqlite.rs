@@ -30,7 +30,9 @@ fn inspect(path: &Path) -> rusqlite::Connection {
 }
 
 fn count(path: &Path, sql: &str) -> i64 {
-    inspect(path).query_row(sql, [], |row| row.get(0)).expect("count")
+    inspect(path)
+        .query_row(sql, [], |row| row.get(0))
+        .expect("count")
 }
 
 fn payment(payment_id: &str, order_number: &str, fingerprint: &str) -> NewPayment {
@@ -97,7 +99,10 @@ async fn created(store: &SqliteStore, new: NewPayment) -> PaymentRecord {
 
 async fn move_to(store: &SqliteStore, payment_id: &str, states: &[PaymentState]) {
     for pair in states.windows(2) {
-        store.apply_change(change(payment_id, pair[0], pair[1])).await.expect("apply change");
+        store
+            .apply_change(change(payment_id, pair[0], pair[1]))
+            .await
+            .expect("apply change");
     }
 }
 
@@ -149,11 +154,24 @@ async fn open_url_takes_sqlite_paths_and_refuses_the_rest() {
     let dir = TempDir::new().unwrap();
     let one = dir.path().join("one.db");
     let two = dir.path().join("two.db");
-    SqliteStore::open_url(&format!("sqlite://{}", one.display())).unwrap().ping().await.unwrap();
-    SqliteStore::open_url(&format!("sqlite:{}", two.display())).unwrap().ping().await.unwrap();
+    SqliteStore::open_url(&format!("sqlite://{}", one.display()))
+        .unwrap()
+        .ping()
+        .await
+        .unwrap();
+    SqliteStore::open_url(&format!("sqlite:{}", two.display()))
+        .unwrap()
+        .ping()
+        .await
+        .unwrap();
     assert!(one.is_file() && two.is_file());
 
-    for url in ["postgres://tidegate:hunter2@db/tidegate", "sqlite::memory:", "sqlite:", "one.db"] {
+    for url in [
+        "postgres://tidegate:hunter2@db/tidegate",
+        "sqlite::memory:",
+        "sqlite:",
+        "one.db",
+    ] {
         match SqliteStore::open_url(url) {
             Err(StoreError::Unavailable(message)) => {
                 assert!(!message.contains("hunter2"), "{message}");
@@ -171,7 +189,10 @@ async fn a_retried_request_replays_the_first_payment() {
     let first = created(&store, payment("260101000000000000001", "ORDER-1", "fp-a")).await;
     assert_eq!(first.state, PaymentState::Processing);
     assert_eq!(first.version, 0);
-    assert_eq!(store.payment(first.payment_id()).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        store.payment(first.payment_id()).await.unwrap(),
+        Some(first.clone())
+    );
 
     let retry = payment("260101000000000000002", "ORDER-1", "fp-a");
     let (kind, record) = outcome(store.reserve_payment(retry, 0).await.unwrap());
@@ -184,9 +205,13 @@ async fn an_open_or_paid_order_refuses_a_different_request() {
     use PaymentState::{Approved, Pending, Processing};
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
-    for (index, path) in [vec![Processing], vec![Processing, Pending], vec![Processing, Approved]]
-        .into_iter()
-        .enumerate()
+    for (index, path) in [
+        vec![Processing],
+        vec![Processing, Pending],
+        vec![Processing, Approved],
+    ]
+    .into_iter()
+    .enumerate()
     {
         let order = format!("ORDER-{index}");
         let first_id = format!("2601010000000000001{index}0");
@@ -214,13 +239,19 @@ async fn a_declined_order_can_be_paid_again() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     created(&store, payment("260101000000000000001", "ORDER-1", "fp-a")).await;
-    let mut decline =
-        change("260101000000000000001", PaymentState::Processing, PaymentState::Declined);
+    let mut decline = change(
+        "260101000000000000001",
+        PaymentState::Processing,
+        PaymentState::Declined,
+    );
     decline.decline_reason = Some(DeclineReason::InsufficientFunds);
     store.apply_change(decline).await.unwrap();
 
     let again = payment("260101000000000000002", "ORDER-1", "fp-b");
-    assert!(matches!(store.reserve_payment(again, 0).await.unwrap(), Reservation::Created(_)));
+    assert!(matches!(
+        store.reserve_payment(again, 0).await.unwrap(),
+        Reservation::Created(_)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,13 +259,23 @@ async fn an_approval_older_than_the_window_is_no_duplicate() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     created(&store, payment("260101000000000000001", "ORDER-1", "fp-a")).await;
-    move_to(&store, "260101000000000000001", &[PaymentState::Processing, PaymentState::Approved])
-        .await;
+    move_to(
+        &store,
+        "260101000000000000001",
+        &[PaymentState::Processing, PaymentState::Approved],
+    )
+    .await;
 
     let later = payment("260101000000000000002", "ORDER-1", "fp-b");
     let (kind, record) = outcome(store.reserve_payment(later.clone(), T0).await.unwrap());
-    assert_eq!((kind, record.payment_id()), ("duplicate", "260101000000000000001"));
-    assert!(matches!(store.reserve_payment(later, T0 + 1).await.unwrap(), Reservation::Created(_)));
+    assert_eq!(
+        (kind, record.payment_id()),
+        ("duplicate", "260101000000000000001")
+    );
+    assert!(matches!(
+        store.reserve_payment(later, T0 + 1).await.unwrap(),
+        Reservation::Created(_)
+    ));
 }
 
 /// Fifty tills send the same order at once; `fingerprint` names each request's fingerprint.
@@ -246,8 +287,11 @@ async fn reserve_concurrently(
     let tasks: Vec<_> = (0..50)
         .map(|index| {
             let store = Arc::clone(&store);
-            let new =
-                payment(&format!("2601010000000000{index:05}"), "ORDER-RACE", &fingerprint(index));
+            let new = payment(
+                &format!("2601010000000000{index:05}"),
+                "ORDER-RACE",
+                &fingerprint(index),
+            );
             tokio::spawn(async move { store.reserve_payment(new, 0).await })
         })
         .collect();
@@ -257,7 +301,10 @@ async fn reserve_concurrently(
     }
     let stats = store.write_stats();
     assert_eq!(stats.jobs, 50);
-    assert!(stats.batches <= 50 && stats.largest_batch <= 50, "{stats:?}");
+    assert!(
+        stats.batches <= 50 && stats.largest_batch <= 50,
+        "{stats:?}"
+    );
     (dir, results)
 }
 
@@ -278,7 +325,10 @@ async fn concurrent_retries_create_exactly_one_payment() {
         .count();
     assert_eq!(replays, 49);
     assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM payments"), 1);
-    assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"), 1);
+    assert_eq!(
+        count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -322,7 +372,11 @@ async fn a_state_change_bumps_the_version_and_logs_an_event() {
     to_approved.at_ms = T0 + 2_000;
     let approved = store.apply_change(to_approved).await.unwrap();
     assert_eq!(approved.version, 2);
-    assert_eq!(approved.acquirer_ref.as_deref(), Some("wx-4200001"), "kept when None");
+    assert_eq!(
+        approved.acquirer_ref.as_deref(),
+        Some("wx-4200001"),
+        "kept when None"
+    );
     assert_eq!(store.payment(id).await.unwrap(), Some(approved));
 
     let events: Vec<(String, Option<String>, String)> = inspect(&db_path(&dir))
@@ -339,7 +393,13 @@ async fn a_state_change_bumps_the_version_and_logs_an_event() {
     ];
     let expected: Vec<(String, Option<String>, String)> = expected
         .iter()
-        .map(|(event, from, to)| ((*event).to_owned(), from.map(str::to_owned), (*to).to_owned()))
+        .map(|(event, from, to)| {
+            (
+                (*event).to_owned(),
+                from.map(str::to_owned),
+                (*to).to_owned(),
+            )
+        })
         .collect();
     assert_eq!(events, expected);
 }
@@ -350,7 +410,12 @@ async fn a_stale_change_conflicts_and_writes_nothing() {
     let store = open(&dir);
     let id = "260101000000000000001";
     created(&store, payment(id, "ORDER-1", "fp-a")).await;
-    move_to(&store, id, &[PaymentState::Processing, PaymentState::Approved]).await;
+    move_to(
+        &store,
+        id,
+        &[PaymentState::Processing, PaymentState::Approved],
+    )
+    .await;
 
     let mut stale = change(id, PaymentState::Processing, PaymentState::Declined);
     stale.decline_reason = Some(DeclineReason::Declined);
@@ -362,10 +427,20 @@ async fn a_stale_change_conflicts_and_writes_nothing() {
         }
         other => panic!("expected Conflict, got {other:?}"),
     }
-    assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"), 2);
+    assert_eq!(
+        count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"),
+        2
+    );
 
-    let missing = change("260101000000000000999", PaymentState::Processing, PaymentState::Approved);
-    assert!(matches!(store.apply_change(missing).await, Err(StoreError::NotFound)));
+    let missing = change(
+        "260101000000000000999",
+        PaymentState::Processing,
+        PaymentState::Approved,
+    );
+    assert!(matches!(
+        store.apply_change(missing).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -415,8 +490,10 @@ async fn open_payments_are_unfinished_and_oldest_first() {
         ("expired", 1),
         ("voided", 0),
     ];
-    let expected: Vec<(String, i64)> =
-        expected.iter().map(|(state, n)| ((*state).to_owned(), *n)).collect();
+    let expected: Vec<(String, i64)> = expected
+        .iter()
+        .map(|(state, n)| ((*state).to_owned(), *n))
+        .collect();
     assert_eq!(counts, expected);
 }
 
@@ -424,28 +501,52 @@ async fn open_payments_are_unfinished_and_oldest_first() {
 async fn terminals_are_added_once_and_listed() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
-    let added =
-        store.add_terminal(terminal("150260", "15026001", "Harbour Noodles")).await.unwrap();
+    let added = store
+        .add_terminal(terminal("150260", "15026001", "Harbour Noodles"))
+        .await
+        .unwrap();
     assert_eq!(added.merchant_name, "Harbour Noodles");
     assert!(added.active);
     assert_eq!(added.secure_code_sealed, vec![1, 2, 3, 4]);
 
     // A second terminal of the account keeps the account's name.
-    let second = store.add_terminal(terminal("150260", "15026002", "Renamed")).await.unwrap();
+    let second = store
+        .add_terminal(terminal("150260", "15026002", "Renamed"))
+        .await
+        .unwrap();
     assert_eq!(second.merchant_name, "Harbour Noodles");
-    store.add_terminal(terminal("150001", "15000101", "Kiosk Co")).await.unwrap();
+    store
+        .add_terminal(terminal("150001", "15000101", "Kiosk Co"))
+        .await
+        .unwrap();
 
     assert!(matches!(
-        store.add_terminal(terminal("150260", "15026001", "Harbour Noodles")).await,
+        store
+            .add_terminal(terminal("150260", "15026001", "Harbour Noodles"))
+            .await,
         Err(StoreError::AlreadyExists)
     ));
-    assert_eq!(store.terminal("150260", "15026001").await.unwrap(), Some(added));
+    assert_eq!(
+        store.terminal("150260", "15026001").await.unwrap(),
+        Some(added)
+    );
     assert_eq!(store.terminal("150260", "15026009").await.unwrap(), None);
-    let keys: Vec<(String, String)> =
-        store.terminals().await.unwrap().into_iter().map(|t| (t.account, t.terminal)).collect();
-    let expected = [("150001", "15000101"), ("150260", "15026001"), ("150260", "15026002")];
-    let expected: Vec<(String, String)> =
-        expected.iter().map(|(a, t)| ((*a).to_owned(), (*t).to_owned())).collect();
+    let keys: Vec<(String, String)> = store
+        .terminals()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.account, t.terminal))
+        .collect();
+    let expected = [
+        ("150001", "15000101"),
+        ("150260", "15026001"),
+        ("150260", "15026002"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, t)| ((*a).to_owned(), (*t).to_owned()))
+        .collect();
     assert_eq!(keys, expected);
 }
 
@@ -455,8 +556,10 @@ async fn everything_survives_a_restart() {
     let id = "260101000000000000001";
     let (approved, added) = {
         let store = open(&dir);
-        let added =
-            store.add_terminal(terminal("150260", "15026001", "Harbour Noodles")).await.unwrap();
+        let added = store
+            .add_terminal(terminal("150260", "15026001", "Harbour Noodles"))
+            .await
+            .unwrap();
         created(&store, payment(id, "ORDER-1", "fp-a")).await;
         let mut approve = change(id, PaymentState::Processing, PaymentState::Approved);
         approve.acquirer_ref = Some("wx-1".to_owned());
@@ -471,14 +574,23 @@ async fn everything_survives_a_restart() {
     assert_eq!((kind, record.payment_id()), ("replay", id));
 }
 
+// The scenario (a locked database, a batch of mixed jobs, each checked) reads best in one piece.
+#[allow(clippy::too_many_lines)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_failing_job_leaves_the_rest_of_its_batch_alone() {
     let dir = TempDir::new().unwrap();
     let store = Arc::new(open(&dir));
     created(&store, payment("260101000000000000001", "ORDER-1", "fp-a")).await;
-    move_to(&store, "260101000000000000001", &[PaymentState::Processing, PaymentState::Approved])
-        .await;
-    store.add_terminal(terminal("150260", "15026001", "Harbour Noodles")).await.unwrap();
+    move_to(
+        &store,
+        "260101000000000000001",
+        &[PaymentState::Processing, PaymentState::Approved],
+    )
+    .await;
+    store
+        .add_terminal(terminal("150260", "15026001", "Harbour Noodles"))
+        .await
+        .unwrap();
 
     // Hold the write lock from outside so the writer stalls on its next BEGIN while the jobs
     // below pile up behind it; they then all land in one batch.
@@ -493,14 +605,19 @@ async fn one_failing_job_leaves_the_rest_of_its_batch_alone() {
 
     let conflicting = tokio::spawn({
         let store = Arc::clone(&store);
-        let stale =
-            change("260101000000000000001", PaymentState::Processing, PaymentState::Declined);
+        let stale = change(
+            "260101000000000000001",
+            PaymentState::Processing,
+            PaymentState::Declined,
+        );
         async move { store.apply_change(stale).await }
     });
     let valid = tokio::spawn({
         let store = Arc::clone(&store);
         async move {
-            store.reserve_payment(payment("260101000000000000002", "ORDER-2", "fp-b"), 0).await
+            store
+                .reserve_payment(payment("260101000000000000002", "ORDER-2", "fp-b"), 0)
+                .await
         }
     });
     let zero_amount = tokio::spawn({
@@ -512,31 +629,67 @@ async fn one_failing_job_leaves_the_rest_of_its_batch_alone() {
     let reused_id = tokio::spawn({
         let store = Arc::clone(&store);
         async move {
-            store.reserve_payment(payment("260101000000000000001", "ORDER-4", "fp-d"), 0).await
+            store
+                .reserve_payment(payment("260101000000000000001", "ORDER-4", "fp-d"), 0)
+                .await
         }
     });
     let second_terminal = tokio::spawn({
         let store = Arc::clone(&store);
-        async move { store.add_terminal(terminal("150260", "15026001", "Again")).await }
+        async move {
+            store
+                .add_terminal(terminal("150260", "15026001", "Again"))
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     blocker.execute_batch("ROLLBACK").unwrap();
 
     stalled.await.unwrap().unwrap();
-    assert!(matches!(conflicting.await.unwrap(), Err(StoreError::Conflict { .. })));
+    assert!(matches!(
+        conflicting.await.unwrap(),
+        Err(StoreError::Conflict { .. })
+    ));
     assert!(matches!(valid.await.unwrap(), Ok(Reservation::Created(_))));
-    assert!(matches!(zero_amount.await.unwrap(), Err(StoreError::Unavailable(_))));
-    assert!(matches!(reused_id.await.unwrap(), Err(StoreError::AlreadyExists)));
-    assert!(matches!(second_terminal.await.unwrap(), Err(StoreError::AlreadyExists)));
+    assert!(matches!(
+        zero_amount.await.unwrap(),
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        reused_id.await.unwrap(),
+        Err(StoreError::AlreadyExists)
+    ));
+    assert!(matches!(
+        second_terminal.await.unwrap(),
+        Err(StoreError::AlreadyExists)
+    ));
 
     let after = store.write_stats();
     assert_eq!(after.jobs - before.jobs, 6);
-    assert_eq!(after.batches - before.batches, 2, "the five jobs shared one transaction");
-    assert!(store.payment("260101000000000000002").await.unwrap().is_some());
+    assert_eq!(
+        after.batches - before.batches,
+        2,
+        "the five jobs shared one transaction"
+    );
+    assert!(store
+        .payment("260101000000000000002")
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(store.payment("260101000000000000003").await.unwrap(), None);
-    let unchanged = store.payment("260101000000000000001").await.unwrap().unwrap();
-    assert_eq!((unchanged.state, unchanged.version), (PaymentState::Approved, 1));
-    assert_eq!(count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"), 3);
+    let unchanged = store
+        .payment("260101000000000000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (unchanged.state, unchanged.version),
+        (PaymentState::Approved, 1)
+    );
+    assert_eq!(
+        count(&db_path(&dir), "SELECT COUNT(*) FROM payment_events"),
+        3
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,7 +699,10 @@ async fn an_unknown_name_in_the_database_is_reported_not_guessed() {
     let id = "260101000000000000001";
     created(&store, payment(id, "ORDER-1", "fp-a")).await;
     inspect(&db_path(&dir))
-        .execute("UPDATE payments SET flow = 'teleport' WHERE payment_id = ?1", [id])
+        .execute(
+            "UPDATE payments SET flow = 'teleport' WHERE payment_id = ?1",
+            [id],
+        )
         .unwrap();
     match store.payment(id).await {
         Err(StoreError::Unavailable(message)) => {
@@ -564,7 +720,10 @@ async fn a_batch_that_cannot_start_fails_whole_and_the_writer_carries_on() {
     let blocker = inspect(&db_path(&dir));
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
     let id = "260101000000000000001";
-    match store.reserve_payment(payment(id, "ORDER-1", "fp-a"), 0).await {
+    match store
+        .reserve_payment(payment(id, "ORDER-1", "fp-a"), 0)
+        .await
+    {
         Err(StoreError::Unavailable(message)) => assert!(message.contains("locked"), "{message}"),
         Ok(reservation) => panic!("reserved while locked out: {reservation:?}"),
         Err(other) => panic!("expected Unavailable, got {other:?}"),
@@ -581,8 +740,15 @@ async fn a_payment_reads_back_exactly_as_recorded() {
     let store = SqliteStore::open(&dir.path().join("tidegate.db")).unwrap();
     let new = payment("261123000000000000077", "ORDER-77", "fp-77");
     created(&store, new.clone()).await;
-    let stored = store.payment("261123000000000000077").await.unwrap().unwrap();
-    assert_eq!(stored.created, new, "every recorded field, dialect data included");
+    let stored = store
+        .payment("261123000000000000077")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.created, new,
+        "every recorded field, dialect data included"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -592,10 +758,32 @@ async fn the_payment_code_is_erased_once_the_payment_is_final() {
     let mut new = payment("261123000000000000078", "ORDER-78", "fp-78");
     new.payment_code = Some("134567890123450000".to_owned());
     created(&store, new).await;
-    move_to(&store, "261123000000000000078", &[PaymentState::Processing, PaymentState::Pending]).await;
-    let pending = store.payment("261123000000000000078").await.unwrap().unwrap();
-    assert_eq!(pending.created.payment_code.as_deref(), Some("134567890123450000"), "kept while open");
-    move_to(&store, "261123000000000000078", &[PaymentState::Pending, PaymentState::Approved]).await;
-    let approved = store.payment("261123000000000000078").await.unwrap().unwrap();
+    move_to(
+        &store,
+        "261123000000000000078",
+        &[PaymentState::Processing, PaymentState::Pending],
+    )
+    .await;
+    let pending = store
+        .payment("261123000000000000078")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        pending.created.payment_code.as_deref(),
+        Some("134567890123450000"),
+        "kept while open"
+    );
+    move_to(
+        &store,
+        "261123000000000000078",
+        &[PaymentState::Pending, PaymentState::Approved],
+    )
+    .await;
+    let approved = store
+        .payment("261123000000000000078")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(approved.created.payment_code, None);
 }

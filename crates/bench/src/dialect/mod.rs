@@ -88,7 +88,11 @@ pub(crate) fn build(name: DialectName, params: &PaymentParams) -> anyhow::Result
 pub(crate) fn demo_credentials(name: DialectName) -> (&'static str, &'static str, &'static str) {
     match name {
         DialectName::Oceanpayment => ("995149", "99514901", "12345678"),
-        DialectName::Pingpong => (pingpong::DEMO_CLIENT_ID, pingpong::DEMO_ACC_ID, pingpong::DEMO_SALT),
+        DialectName::Pingpong => (
+            pingpong::DEMO_CLIENT_ID,
+            pingpong::DEMO_ACC_ID,
+            pingpong::DEMO_SALT,
+        ),
     }
 }
 
@@ -168,7 +172,14 @@ mod tests {
                 order_prefix: "T-".into(),
             };
             let dialect = build(name, &params).map(|dialect| dialect.name()).ok();
-            assert_eq!(dialect, Some(if name == DialectName::Pingpong { "pingpong" } else { "oceanpayment" }));
+            assert_eq!(
+                dialect,
+                Some(if name == DialectName::Pingpong {
+                    "pingpong"
+                } else {
+                    "oceanpayment"
+                })
+            );
         }
     }
 }

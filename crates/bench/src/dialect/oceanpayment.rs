@@ -35,7 +35,11 @@ pub(super) struct Oceanpayment {
 impl Oceanpayment {
     /// Payments as `params` describe.
     pub(super) fn new(params: &PaymentParams) -> anyhow::Result<Oceanpayment> {
-        if !params.order_prefix.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-') {
+        if !params
+            .order_prefix
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        {
             bail!("order number prefixes are letters, digits and dashes");
         }
         let mut form = form_urlencoded::Serializer::new(String::new());
@@ -49,7 +53,12 @@ impl Oceanpayment {
         signed_head.update(&params.account);
         signed_head.update(&params.terminal);
         signed_head.update(&params.order_prefix);
-        let signed_tail = [params.currency.as_str(), params.amount.as_str(), &params.secure_code].concat();
+        let signed_tail = [
+            params.currency.as_str(),
+            params.amount.as_str(),
+            &params.secure_code,
+        ]
+        .concat();
         Ok(Oceanpayment {
             form_head: form.finish().into_bytes(),
             signed_head,
@@ -78,7 +87,11 @@ impl Oceanpayment {
             *part = text;
         }
         let sign_value = elements.text("signValue");
-        sign::verify(&sign_value, &parts[..PAYMENT_RESULT_FIELDS.len()], &self.secure_code)
+        sign::verify(
+            &sign_value,
+            &parts[..PAYMENT_RESULT_FIELDS.len()],
+            &self.secure_code,
+        )
     }
 }
 
@@ -125,12 +138,18 @@ impl Dialect for Oceanpayment {
         }
         let signature_valid = self.signature_valid(&elements);
         match elements.raw("payment_status") {
-            Some("1") => Verdict::Approved { payment_id: elements.raw("payment_id").unwrap_or(""), signature_valid },
+            Some("1") => Verdict::Approved {
+                payment_id: elements.raw("payment_id").unwrap_or(""),
+                signature_valid,
+            },
             Some("-1") => Verdict::Pending { signature_valid },
             Some("0") => {
                 let details = elements.raw("payment_details").unwrap_or("");
                 let code = details.split_once(':').map_or(details, |(code, _)| code);
-                Verdict::Refused { code, signature_valid }
+                Verdict::Refused {
+                    code,
+                    signature_valid,
+                }
             }
             _ => Verdict::Unusable("the reply has no payment_status of 1, 0 or -1"),
         }
@@ -155,7 +174,9 @@ mod tests {
     }
 
     fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-        form.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
     }
 
     #[test]
@@ -167,8 +188,14 @@ mod tests {
             let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
             assert_eq!(field(&form, "order_number"), format!("TB0123-{seq}"));
             assert_eq!(field(&form, "pay_accountNumber"), "134567890123450000");
-            let parts: Vec<&str> = PAY_REQUEST_FIELDS.iter().map(|name| field(&form, name)).collect();
-            assert_eq!(field(&form, "signValue"), sign::sign(&parts, "12345678").to_ascii_lowercase());
+            let parts: Vec<&str> = PAY_REQUEST_FIELDS
+                .iter()
+                .map(|name| field(&form, name))
+                .collect();
+            assert_eq!(
+                field(&form, "signValue"),
+                sign::sign(&parts, "12345678").to_ascii_lowercase()
+            );
         }
     }
 
@@ -186,7 +213,12 @@ mod tests {
             payment_id: "260101093000123000001".into(),
             payment_auth_type: "0".into(),
             payment_status: status.into(),
-            payment_details: if status == "1" { "80000:Transaction Approved" } else { "20061:Duplicate order" }.into(),
+            payment_details: if status == "1" {
+                "80000:Transaction Approved"
+            } else {
+                "20061:Duplicate order"
+            }
+            .into(),
             ..PaymentReply::default()
         }
     }
@@ -197,32 +229,69 @@ mod tests {
         let approved = reply(42, "1").encode("12345678");
         assert_eq!(
             dialect.read_reply(42, approved.as_bytes()),
-            Verdict::Approved { payment_id: "260101093000123000001", signature_valid: true }
+            Verdict::Approved {
+                payment_id: "260101093000123000001",
+                signature_valid: true
+            }
         );
         let refused = reply(42, "0").encode("12345678");
         assert_eq!(
             dialect.read_reply(42, refused.as_bytes()),
-            Verdict::Refused { code: "20061", signature_valid: true }
+            Verdict::Refused {
+                code: "20061",
+                signature_valid: true
+            }
         );
         let pending = reply(42, "-1").encode("12345678");
-        assert_eq!(dialect.read_reply(42, pending.as_bytes()), Verdict::Pending { signature_valid: true });
+        assert_eq!(
+            dialect.read_reply(42, pending.as_bytes()),
+            Verdict::Pending {
+                signature_valid: true
+            }
+        );
     }
 
     #[test]
     fn catches_forged_signatures_and_replies_about_other_orders() {
         let dialect = Oceanpayment::new(&params()).expect("valid params");
         let forged = reply(42, "1").encode("87654321");
-        assert!(matches!(dialect.read_reply(42, forged.as_bytes()), Verdict::Approved { signature_valid: false, .. }));
-        let tampered = reply(42, "1").encode("12345678").replace("12.30</order_amount>", "1.30</order_amount>");
+        assert!(matches!(
+            dialect.read_reply(42, forged.as_bytes()),
+            Verdict::Approved {
+                signature_valid: false,
+                ..
+            }
+        ));
+        let tampered = reply(42, "1")
+            .encode("12345678")
+            .replace("12.30</order_amount>", "1.30</order_amount>");
         assert!(matches!(
             dialect.read_reply(42, tampered.as_bytes()),
-            Verdict::Approved { signature_valid: false, .. }
+            Verdict::Approved {
+                signature_valid: false,
+                ..
+            }
         ));
         let unsigned = reply(42, "0").encode("");
-        assert!(matches!(dialect.read_reply(42, unsigned.as_bytes()), Verdict::Refused { signature_valid: false, .. }));
+        assert!(matches!(
+            dialect.read_reply(42, unsigned.as_bytes()),
+            Verdict::Refused {
+                signature_valid: false,
+                ..
+            }
+        ));
         let other = reply(43, "1").encode("12345678");
-        assert!(matches!(dialect.read_reply(42, other.as_bytes()), Verdict::Unusable(_)));
-        assert!(matches!(dialect.read_reply(4, other.as_bytes()), Verdict::Unusable(_)));
-        assert!(matches!(dialect.read_reply(42, b"<html>busy</html>"), Verdict::Unusable(_)));
+        assert!(matches!(
+            dialect.read_reply(42, other.as_bytes()),
+            Verdict::Unusable(_)
+        ));
+        assert!(matches!(
+            dialect.read_reply(4, other.as_bytes()),
+            Verdict::Unusable(_)
+        ));
+        assert!(matches!(
+            dialect.read_reply(42, b"<html>busy</html>"),
+            Verdict::Unusable(_)
+        ));
     }
 }

@@ -57,10 +57,18 @@ impl Pingpong {
     /// Payments as `params` describe: `account` is the `clientId`, `terminal` the `accId`,
     /// `secure_code` the salt.
     pub(super) fn new(params: &PaymentParams) -> anyhow::Result<Pingpong> {
-        if !params.order_prefix.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-') {
+        if !params
+            .order_prefix
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        {
             bail!("order number prefixes are letters, digits and dashes");
         }
-        let (acc_id, client_id, salt) = (params.terminal.trim(), params.account.trim(), params.secure_code.as_str());
+        let (acc_id, client_id, salt) = (
+            params.terminal.trim(),
+            params.account.trim(),
+            params.secure_code.as_str(),
+        );
         if !client_id_matches(acc_id, client_id) {
             bail!(
                 "--dialect pingpong: --account is the store's clientId and --terminal its accId, which is the \
@@ -70,9 +78,11 @@ impl Pingpong {
         if salt.trim().is_empty() {
             bail!("--dialect pingpong: --secure-code is the store's salt and cannot be blank");
         }
-        for (name, value) in
-            [("--amount", &params.amount), ("--currency", &params.currency), ("--payment-code", &params.payment_code)]
-        {
+        for (name, value) in [
+            ("--amount", &params.amount),
+            ("--currency", &params.currency),
+            ("--payment-code", &params.payment_code),
+        ] {
             if value.trim().is_empty() {
                 bail!("{name} cannot be blank");
             }
@@ -95,7 +105,8 @@ impl Pingpong {
         let mut signed_head = Sha256::new();
         signed_head.update(salt);
         signed_head.update(format!("accId={acc_id}&bizContent={biz_head}"));
-        let signed_tail = format!("{biz_tail}&clientId={client_id}&signType={sign_type}&version={version}");
+        let signed_tail =
+            format!("{biz_tail}&clientId={client_id}&signType={sign_type}&version={version}");
 
         let body_head = format!(
             "{{\"accId\":{},\"clientId\":{},\"signType\":\"{sign_type}\",\"version\":\"{version}\",\"bizContent\":\"{}",
@@ -121,7 +132,8 @@ impl Pingpong {
         let mut digits = [0_u8; 20];
         let digits = decimal(seq, &mut digits);
         let is_order = |text: &str| {
-            text.strip_prefix(self.order_prefix.as_str()).is_some_and(|rest| rest.as_bytes() == digits)
+            text.strip_prefix(self.order_prefix.as_str())
+                .is_some_and(|rest| rest.as_bytes() == digits)
         };
         is_order(merchant_transaction_id) && request_id.strip_suffix(ATTEMPT).is_some_and(is_order)
     }
@@ -205,7 +217,12 @@ impl Dialect for Pingpong {
         }
         sign.make_ascii_uppercase();
         body.reserve(
-            self.body_head.len() + self.body_middle.len() + self.body_tail.len() + 2 * digits.len() + sign.len() + 2,
+            self.body_head.len()
+                + self.body_middle.len()
+                + self.body_tail.len()
+                + 2 * digits.len()
+                + sign.len()
+                + 2,
         );
         body.put_slice(&self.body_head);
         body.put_slice(digits);
@@ -234,16 +251,24 @@ impl Dialect for Pingpong {
         match &*reply.code {
             APPROVED if about_payment && biz.status == pingpong::STATUS_SUCCESS => {
                 match in_body(body, &biz.transaction_id) {
-                    Some(payment_id) if !payment_id.is_empty() => Verdict::Approved { payment_id, signature_valid },
+                    Some(payment_id) if !payment_id.is_empty() => Verdict::Approved {
+                        payment_id,
+                        signature_valid,
+                    },
                     _ => Verdict::Unusable("the approved reply has no plain transactionId"),
                 }
             }
-            APPROVED => Verdict::Unusable("the reply has code 000000 without status SUCCESS for this payment"),
+            APPROVED => Verdict::Unusable(
+                "the reply has code 000000 without status SUCCESS for this payment",
+            ),
             PROCESSING if about_payment => Verdict::Pending { signature_valid },
             PROCESSING => Verdict::Unusable("the processing reply names no payment"),
             "" => Verdict::Unusable("the reply has no code"),
             code => match in_body(body, code) {
-                Some(code) => Verdict::Refused { code, signature_valid },
+                Some(code) => Verdict::Refused {
+                    code,
+                    signature_valid,
+                },
                 None => Verdict::Unusable("the reply's code is not plain text"),
             },
         }
@@ -257,7 +282,9 @@ fn in_body<'a>(body: &'a [u8], text: &str) -> Option<&'a str> {
     if needle.is_empty() {
         return Some("");
     }
-    let start = body.windows(needle.len()).position(|window| window == needle)?;
+    let start = body
+        .windows(needle.len())
+        .position(|window| window == needle)?;
     std::str::from_utf8(&body[start..start + needle.len()]).ok()
 }
 
@@ -270,7 +297,10 @@ fn json_string(text: &str) -> String {
 /// `text` escaped for the inside of a JSON string, without the quotes.
 fn json_string_content(text: &str) -> String {
     let quoted = json_string(text);
-    quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_owned()
+    quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// `paymentMethod.type` for a customer's `code`: WeChat codes start 10–15, Alipay codes 25–30
@@ -317,7 +347,8 @@ mod tests {
             assert_eq!(envelope.sign_type, SignType::Sha256);
             assert!(envelope.verify(DEMO_SALT), "seq {seq}: {envelope:?}");
             assert_eq!(envelope.sign, envelope.sign.to_ascii_uppercase());
-            let biz: serde_json::Value = serde_json::from_str(&envelope.biz_content).expect("bizContent JSON");
+            let biz: serde_json::Value =
+                serde_json::from_str(&envelope.biz_content).expect("bizContent JSON");
             assert_eq!(biz["merchantTransactionId"], format!("TB0123-{seq}"));
             assert_eq!(biz["requestId"], format!("TB0123-{seq}-R1"));
             assert_eq!(biz["amount"], "12.30");
@@ -326,7 +357,11 @@ mod tests {
             assert_eq!(biz["paymentMethod"]["scanCodeId"], "134567890123450000");
             UnifiedPayRequest::parse(&envelope.biz_content).expect("a valid unifiedPay");
         }
-        assert_eq!(request(&dialect, 5), request(&dialect, 5), "replays are identical");
+        assert_eq!(
+            request(&dialect, 5),
+            request(&dialect, 5),
+            "replays are identical"
+        );
         assert_ne!(request(&dialect, 5).sign, request(&dialect, 6).sign);
     }
 
@@ -373,19 +408,33 @@ mod tests {
         let approved = reply("000000", biz(42, "SUCCESS"), DEMO_SALT);
         assert_eq!(
             dialect.read_reply(42, approved.as_bytes()),
-            Verdict::Approved { payment_id: "260101093000123000001", signature_valid: true }
+            Verdict::Approved {
+                payment_id: "260101093000123000001",
+                signature_valid: true
+            }
         );
         let pending = reply("002000", biz(42, "PROCESSING"), DEMO_SALT);
-        assert_eq!(dialect.read_reply(42, pending.as_bytes()), Verdict::Pending { signature_valid: true });
+        assert_eq!(
+            dialect.read_reply(42, pending.as_bytes()),
+            Verdict::Pending {
+                signature_valid: true
+            }
+        );
         let declined = reply("301051", biz(42, "FAILED"), DEMO_SALT);
         assert_eq!(
             dialect.read_reply(42, declined.as_bytes()),
-            Verdict::Refused { code: "301051", signature_valid: true }
+            Verdict::Refused {
+                code: "301051",
+                signature_valid: true
+            }
         );
         let duplicate = reply("107000", "{}".into(), DEMO_SALT);
         assert_eq!(
             dialect.read_reply(42, duplicate.as_bytes()),
-            Verdict::Refused { code: "107000", signature_valid: true }
+            Verdict::Refused {
+                code: "107000",
+                signature_valid: true
+            }
         );
     }
 
@@ -393,17 +442,47 @@ mod tests {
     fn catches_forged_signatures_and_replies_about_other_payments() {
         let dialect = Pingpong::new(&params()).expect("valid params");
         let forged = reply("000000", biz(42, "SUCCESS"), "another salt");
-        assert!(matches!(dialect.read_reply(42, forged.as_bytes()), Verdict::Approved { signature_valid: false, .. }));
+        assert!(matches!(
+            dialect.read_reply(42, forged.as_bytes()),
+            Verdict::Approved {
+                signature_valid: false,
+                ..
+            }
+        ));
         let tampered = reply("000000", biz(42, "SUCCESS"), DEMO_SALT).replace("12.30", "1.30");
-        assert!(matches!(dialect.read_reply(42, tampered.as_bytes()), Verdict::Approved { signature_valid: false, .. }));
+        assert!(matches!(
+            dialect.read_reply(42, tampered.as_bytes()),
+            Verdict::Approved {
+                signature_valid: false,
+                ..
+            }
+        ));
         let unsigned = reply("104000", "{}".into(), "");
-        assert!(matches!(dialect.read_reply(42, unsigned.as_bytes()), Verdict::Refused { signature_valid: false, .. }));
+        assert!(matches!(
+            dialect.read_reply(42, unsigned.as_bytes()),
+            Verdict::Refused {
+                signature_valid: false,
+                ..
+            }
+        ));
         let other = reply("000000", biz(43, "SUCCESS"), DEMO_SALT);
-        assert!(matches!(dialect.read_reply(42, other.as_bytes()), Verdict::Unusable(_)));
-        assert!(matches!(dialect.read_reply(4, other.as_bytes()), Verdict::Unusable(_)));
+        assert!(matches!(
+            dialect.read_reply(42, other.as_bytes()),
+            Verdict::Unusable(_)
+        ));
+        assert!(matches!(
+            dialect.read_reply(4, other.as_bytes()),
+            Verdict::Unusable(_)
+        ));
         let not_paid = reply("000000", biz(42, "PROCESSING"), DEMO_SALT);
-        assert!(matches!(dialect.read_reply(42, not_paid.as_bytes()), Verdict::Unusable(_)));
-        assert!(matches!(dialect.read_reply(42, b"<html>busy</html>"), Verdict::Unusable(_)));
+        assert!(matches!(
+            dialect.read_reply(42, not_paid.as_bytes()),
+            Verdict::Unusable(_)
+        ));
+        assert!(matches!(
+            dialect.read_reply(42, b"<html>busy</html>"),
+            Verdict::Unusable(_)
+        ));
     }
 
     #[test]

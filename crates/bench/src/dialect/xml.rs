@@ -19,8 +19,14 @@ impl<'a> Elements<'a> {
     /// element (nested elements, unbalanced tags, too many children).
     pub(crate) fn parse(xml: &'a str, root: &str) -> Option<Elements<'a>> {
         let mut rest = skip_prolog(xml);
-        rest = rest.strip_prefix('<')?.strip_prefix(root)?.strip_prefix('>')?;
-        let mut elements = Elements { items: [("", ""); MAX_ELEMENTS], len: 0 };
+        rest = rest
+            .strip_prefix('<')?
+            .strip_prefix(root)?
+            .strip_prefix('>')?;
+        let mut elements = Elements {
+            items: [("", ""); MAX_ELEMENTS],
+            len: 0,
+        };
         loop {
             rest = rest.trim_start();
             if let Some(after) = rest.strip_prefix("</") {
@@ -46,7 +52,10 @@ impl<'a> Elements<'a> {
 
     /// The raw (still escaped) text of the first element named `tag`.
     pub(crate) fn raw(&self, tag: &str) -> Option<&'a str> {
-        self.items[..self.len].iter().find(|(name, _)| *name == tag).map(|(_, text)| *text)
+        self.items[..self.len]
+            .iter()
+            .find(|(name, _)| *name == tag)
+            .map(|(_, text)| *text)
     }
 
     /// The text of `tag` with entities decoded; absent elements read as empty, as a merchant's

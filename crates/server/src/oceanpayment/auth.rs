@@ -12,15 +12,25 @@ use tidegate_engine::EngineError;
 use tidegate_wire::oceanpayment::sign::{OFFLINE_VOID_FIELDS, PRE_AUTH_FIELDS};
 use tidegate_wire::oceanpayment::{codes, AuthReply, Form, OfflineVoidRequest, OFFLINE_VOID};
 
-pub(super) async fn service_auth(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
+pub(super) async fn service_auth(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> XmlReply {
     // Captures and voids by payment id are signed over other fields; verifying them with their
     // own formula lets a correctly signed request learn that the operation is not offered.
     let signed = |form: &Form| {
-        if form.value("payment_authType") == OFFLINE_VOID { OFFLINE_VOID_FIELDS } else { PRE_AUTH_FIELDS }
+        if form.value("payment_authType") == OFFLINE_VOID {
+            OFFLINE_VOID_FIELDS
+        } else {
+            PRE_AUTH_FIELDS
+        }
     };
     let request = match authenticate(&state, &headers, body, signed).await {
         Ok(request) => request,
-        Err(rejected) => return refused(rejected.status, rejected.form.as_ref(), &rejected.error, ""),
+        Err(rejected) => {
+            return refused(rejected.status, rejected.form.as_ref(), &rejected.error, "")
+        }
     };
     let secure_code = request.secure_code.expose_secret();
     let form = &request.form;
@@ -28,15 +38,27 @@ pub(super) async fn service_auth(State(state): State<AppState>, headers: HeaderM
         Ok(void) => void,
         Err(error) => return refused(StatusCode::OK, Some(form), &error, secure_code),
     };
-    match state.engine.void_order(&void.account, &void.terminal, &void.order_number).await {
+    match state
+        .engine
+        .void_order(&void.account, &void.terminal, &void.order_number)
+        .await
+    {
         Ok(payment) => {
             // Done means the order can no longer take money: voided, or never paid.
             let done = match payment.state {
-                PaymentState::Voided | PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => true,
+                PaymentState::Voided
+                | PaymentState::Declined
+                | PaymentState::Cancelled
+                | PaymentState::Expired => true,
                 PaymentState::Processing | PaymentState::Pending | PaymentState::Approved => false,
             };
             let (code, message) = super::pay::details(&payment);
-            tracing::info!(payment_id = payment.payment_id(), state = payment.state.as_str(), done, "offline void answered");
+            tracing::info!(
+                payment_id = payment.payment_id(),
+                state = payment.state.as_str(),
+                done,
+                "offline void answered"
+            );
             let reply = AuthReply {
                 account: void.account,
                 terminal: void.terminal,
@@ -46,9 +68,17 @@ pub(super) async fn service_auth(State(state): State<AppState>, headers: HeaderM
                 payment_status: if done { "1" } else { "0" }.to_owned(),
                 payment_details: codes::format_details(code, message),
             };
-            XmlReply { status: StatusCode::OK, body: reply.encode(secure_code) }
+            XmlReply {
+                status: StatusCode::OK,
+                body: reply.encode(secure_code),
+            }
         }
-        Err(EngineError::Refused(kind)) => refused(StatusCode::OK, Some(form), &GatewayError::new(kind), secure_code),
+        Err(EngineError::Refused(kind)) => refused(
+            StatusCode::OK,
+            Some(form),
+            &GatewayError::new(kind),
+            secure_code,
+        ),
         Err(error) => {
             let (status, error) = unavailable(&error);
             refused(status, Some(form), &error, secure_code)
@@ -56,10 +86,18 @@ pub(super) async fn service_auth(State(state): State<AppState>, headers: HeaderM
     }
 }
 
-fn refused(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure_code: &str) -> XmlReply {
+fn refused(
+    status: StatusCode,
+    form: Option<&Form>,
+    error: &GatewayError,
+    secure_code: &str,
+) -> XmlReply {
     let (code, message) = codes::error_details(error);
     tracing::info!(code, %error, "offline void refused");
-    let echo = |name: &str| form.map(|form| form.value(name).to_owned()).unwrap_or_default();
+    let echo = |name: &str| {
+        form.map(|form| form.value(name).to_owned())
+            .unwrap_or_default()
+    };
     let reply = AuthReply {
         account: echo("account"),
         terminal: echo("terminal"),
@@ -69,5 +107,8 @@ fn refused(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure
         payment_details: codes::format_details(code, &message),
         ..AuthReply::default()
     };
-    XmlReply { status, body: reply.encode(secure_code) }
+    XmlReply {
+        status,
+        body: reply.encode(secure_code),
+    }
 }

@@ -47,7 +47,12 @@ pub(crate) struct XmlReply {
 
 impl IntoResponse for XmlReply {
     fn into_response(self) -> Response {
-        (self.status, [(header::CONTENT_TYPE, "application/xml; charset=utf-8")], self.body).into_response()
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            self.body,
+        )
+            .into_response()
     }
 }
 
@@ -75,38 +80,80 @@ pub(crate) async fn authenticate(
     body: Body,
     signed_fields: impl Fn(&Form) -> &'static [&'static str],
 ) -> Result<Authenticated, Rejected> {
-    let reject = |status, form, kind| Err(Rejected { status, form, error: GatewayError::new(kind) });
+    let reject = |status, form, kind| {
+        Err(Rejected {
+            status,
+            form,
+            error: GatewayError::new(kind),
+        })
+    };
     if !is_form(headers) {
-        return reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, ErrorKind::UnsupportedMediaType);
+        return reject(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            ErrorKind::UnsupportedMediaType,
+        );
     }
     let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
-        return reject(StatusCode::PAYLOAD_TOO_LARGE, None, ErrorKind::RequestTooLarge);
+        return reject(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            ErrorKind::RequestTooLarge,
+        );
     };
     let form = match Form::parse(&bytes) {
         Ok(form) => form,
-        Err(error) => return Err(Rejected { status: StatusCode::BAD_REQUEST, form: None, error }),
+        Err(error) => {
+            return Err(Rejected {
+                status: StatusCode::BAD_REQUEST,
+                form: None,
+                error,
+            })
+        }
     };
     let credentials = match Credentials::from_form(&form) {
         Ok(credentials) => credentials,
-        Err(error) => return Err(Rejected { status: StatusCode::OK, form: Some(form), error }),
+        Err(error) => {
+            return Err(Rejected {
+                status: StatusCode::OK,
+                form: Some(form),
+                error,
+            })
+        }
     };
-    let secure_code = match state.engine.terminal_secret(&credentials.account, &credentials.terminal).await {
+    let secure_code = match state
+        .engine
+        .terminal_secret(&credentials.account, &credentials.terminal)
+        .await
+    {
         Ok(Some(secret)) => secret,
         Ok(None) => return reject(StatusCode::OK, Some(form), ErrorKind::UnknownTerminal),
         Err(error) => {
             tracing::error!(%error, "terminal lookup failed");
-            return reject(StatusCode::SERVICE_UNAVAILABLE, Some(form), ErrorKind::TemporarilyUnavailable);
+            return reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(form),
+                ErrorKind::TemporarilyUnavailable,
+            );
         }
     };
     let verified = {
         use secrecy::ExposeSecret as _;
-        sign::verify(&credentials.sign_value, &form.values(signed_fields(&form)), secure_code.expose_secret())
+        sign::verify(
+            &credentials.sign_value,
+            &form.values(signed_fields(&form)),
+            secure_code.expose_secret(),
+        )
     };
     if !verified {
         tracing::info!(account = %credentials.account, terminal = %credentials.terminal, "signature does not verify");
         return reject(StatusCode::OK, Some(form), ErrorKind::BadSignature);
     }
-    Ok(Authenticated { form, credentials, secure_code })
+    Ok(Authenticated {
+        form,
+        credentials,
+        secure_code,
+    })
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -114,11 +161,18 @@ fn is_form(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|media_type| {
+            media_type
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// The HTTP status for an engine failure that is not a business refusal.
 pub(crate) fn unavailable(error: &tidegate_engine::EngineError) -> (StatusCode, GatewayError) {
     tracing::error!(%error, "request could not be recorded");
-    (StatusCode::SERVICE_UNAVAILABLE, GatewayError::new(ErrorKind::TemporarilyUnavailable))
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        GatewayError::new(ErrorKind::TemporarilyUnavailable),
+    )
 }

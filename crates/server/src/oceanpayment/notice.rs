@@ -38,7 +38,10 @@ impl NoticeEncoder for OceanpaymentNotices {
             }
             Some(refund) => business_notice(notice, payment, refund).encode(secret),
         };
-        EncodedNotice { content_type: "application/xml; charset=utf-8", body }
+        EncodedNotice {
+            content_type: "application/xml; charset=utf-8",
+            body,
+        }
     }
 
     fn acknowledged(&self, http_status: u16, body: &str) -> bool {
@@ -46,7 +49,11 @@ impl NoticeEncoder for OceanpaymentNotices {
     }
 }
 
-fn business_notice(notice: &NoticeRecord, payment: &PaymentRecord, refund: &RefundRecord) -> BusinessNotice {
+fn business_notice(
+    notice: &NoticeRecord,
+    payment: &PaymentRecord,
+    refund: &RefundRecord,
+) -> BusinessNotice {
     let created = &payment.created;
     let (push_status, push_details) = match (refund.state, refund.decline_reason) {
         (RefundState::Succeeded, _) => ("1", "Refund succeeded".to_owned()),

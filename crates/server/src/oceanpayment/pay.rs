@@ -14,11 +14,17 @@ use tidegate_wire::oceanpayment::codes;
 use tidegate_wire::oceanpayment::sign::PAY_REQUEST_FIELDS;
 use tidegate_wire::oceanpayment::{request_fingerprint, Form, PayRequest, PaymentReply};
 
-pub(super) async fn direct_service_pay(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
+pub(super) async fn direct_service_pay(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> XmlReply {
     let started = Instant::now();
     let request = match authenticate(&state, &headers, body, |_| PAY_REQUEST_FIELDS).await {
         Ok(request) => request,
-        Err(rejected) => return refusal(rejected.status, rejected.form.as_ref(), &rejected.error, ""),
+        Err(rejected) => {
+            return refusal(rejected.status, rejected.form.as_ref(), &rejected.error, "")
+        }
     };
     let secure_code = request.secure_code.expose_secret();
     let form = &request.form;
@@ -47,12 +53,23 @@ pub(super) async fn direct_service_pay(State(state): State<AppState>, headers: H
                 elapsed_ms = started.elapsed().as_millis(),
                 "directservice/pay answered"
             );
-            XmlReply { status: StatusCode::OK, body: payment_reply(&payment).encode(secure_code) }
+            XmlReply {
+                status: StatusCode::OK,
+                body: payment_reply(&payment).encode(secure_code),
+            }
         }
-        Err(EngineError::DuplicateOrder { .. }) => {
-            refusal(StatusCode::OK, Some(form), &GatewayError::new(ErrorKind::DuplicateOrder), secure_code)
-        }
-        Err(EngineError::Refused(kind)) => refusal(StatusCode::OK, Some(form), &GatewayError::new(kind), secure_code),
+        Err(EngineError::DuplicateOrder { .. }) => refusal(
+            StatusCode::OK,
+            Some(form),
+            &GatewayError::new(ErrorKind::DuplicateOrder),
+            secure_code,
+        ),
+        Err(EngineError::Refused(kind)) => refusal(
+            StatusCode::OK,
+            Some(form),
+            &GatewayError::new(kind),
+            secure_code,
+        ),
         Err(error) => {
             let (status, error) = unavailable(&error);
             refusal(status, Some(form), &error, secure_code)
@@ -81,10 +98,18 @@ fn pay_command(request: PayRequest, fingerprint: String) -> PayCommand {
 
 /// A refusal in the reply format, echoing what the till sent so it can match the answer to its
 /// order. Signed only when the request authenticated (`secure_code` non-empty).
-pub(super) fn refusal(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure_code: &str) -> XmlReply {
+pub(super) fn refusal(
+    status: StatusCode,
+    form: Option<&Form>,
+    error: &GatewayError,
+    secure_code: &str,
+) -> XmlReply {
     let (code, message) = codes::error_details(error);
     tracing::info!(code, error = %error, http_status = status.as_u16(), "directservice/pay refused");
-    let echo = |name: &str| form.map(|form| form.value(name).to_owned()).unwrap_or_default();
+    let echo = |name: &str| {
+        form.map(|form| form.value(name).to_owned())
+            .unwrap_or_default()
+    };
     let reply = PaymentReply {
         notice_type: "transaction".into(),
         response_type: "1".into(),
@@ -100,7 +125,10 @@ pub(super) fn refusal(status: StatusCode, form: Option<&Form>, error: &GatewayEr
         payment_details: codes::format_details(code, &message),
         ..PaymentReply::default()
     };
-    XmlReply { status, body: reply.encode(secure_code) }
+    XmlReply {
+        status,
+        body: reply.encode(secure_code),
+    }
 }
 
 /// The reply (and later, notice) fields of a payment as committed.
@@ -123,7 +151,11 @@ pub(crate) fn payment_reply(payment: &PaymentRecord) -> PaymentReply {
         payment_auth_type: "0".into(),
         payment_status: codes::payment_status(payment.state).into(),
         payment_details: codes::format_details(code, message),
-        payment_amount: if payment.state == PaymentState::Approved { created.amount_text.clone() } else { String::new() },
+        payment_amount: if payment.state == PaymentState::Approved {
+            created.amount_text.clone()
+        } else {
+            String::new()
+        },
         pay_bar_code: payment.qr_payload.clone().unwrap_or_default(),
         pay_user_id: created.payer_masked.clone().unwrap_or_default(),
         ..PaymentReply::default()
@@ -135,7 +167,11 @@ pub(crate) fn details(payment: &PaymentRecord) -> (u32, &'static str) {
         PaymentState::Approved => codes::APPROVED,
         PaymentState::Voided => codes::VOIDED,
         PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => {
-            codes::decline_details(payment.decline_reason.unwrap_or(tidegate_core::DeclineReason::Declined))
+            codes::decline_details(
+                payment
+                    .decline_reason
+                    .unwrap_or(tidegate_core::DeclineReason::Declined),
+            )
         }
         // With an acquirer reference the acquirer has the payment and waits for the customer;
         // without one, the acquirer never answered and the result is unknown.

@@ -10,14 +10,31 @@ use secrecy::ExposeSecret;
 use tidegate_core::{ErrorKind, GatewayError, Wallet};
 use tidegate_engine::OrderAttempt;
 use tidegate_wire::oceanpayment::sign::ORDER_QUERY_FIELDS;
-use tidegate_wire::oceanpayment::{codes, encode_order_query, encode_query_refusal, OrderQueryRequest, PaymentInfo};
+use tidegate_wire::oceanpayment::{
+    codes, encode_order_query, encode_query_refusal, OrderQueryRequest, PaymentInfo,
+};
 
-pub(super) async fn check_order(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
+pub(super) async fn check_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> XmlReply {
     let request = match authenticate(&state, &headers, body, |_| ORDER_QUERY_FIELDS).await {
         Ok(request) => request,
         Err(rejected) => {
-            let echo = |name: &str| rejected.form.as_ref().map(|f| f.value(name).to_owned()).unwrap_or_default();
-            return refusal(rejected.status, &echo("account"), &echo("terminal"), &rejected.error);
+            let echo = |name: &str| {
+                rejected
+                    .form
+                    .as_ref()
+                    .map(|f| f.value(name).to_owned())
+                    .unwrap_or_default()
+            };
+            return refusal(
+                rejected.status,
+                &echo("account"),
+                &echo("terminal"),
+                &rejected.error,
+            );
         }
     };
     let (account, terminal) = (&request.credentials.account, &request.credentials.terminal);
@@ -27,7 +44,11 @@ pub(super) async fn check_order(State(state): State<AppState>, headers: HeaderMa
     };
     let mut infos = Vec::new();
     for order_number in &query.order_numbers {
-        match state.engine.order_attempts(account, terminal, order_number).await {
+        match state
+            .engine
+            .order_attempts(account, terminal, order_number)
+            .await
+        {
             Ok(attempts) if attempts.is_empty() => infos.push(not_found(order_number)),
             Ok(attempts) => infos.extend(attempts.iter().map(payment_info)),
             Err(error) => {
@@ -36,17 +57,29 @@ pub(super) async fn check_order(State(state): State<AppState>, headers: HeaderMa
             }
         }
     }
-    tracing::info!(orders = query.order_numbers.len(), attempts = infos.len(), "order query answered");
+    tracing::info!(
+        orders = query.order_numbers.len(),
+        attempts = infos.len(),
+        "order query answered"
+    );
     XmlReply {
         status: StatusCode::OK,
-        body: encode_order_query(account, terminal, &infos, request.secure_code.expose_secret()),
+        body: encode_order_query(
+            account,
+            terminal,
+            &infos,
+            request.secure_code.expose_secret(),
+        ),
     }
 }
 
 fn refusal(status: StatusCode, account: &str, terminal: &str, error: &GatewayError) -> XmlReply {
     let (code, message) = codes::error_details(error);
     tracing::info!(code, %error, "order query refused");
-    XmlReply { status, body: encode_query_refusal(account, terminal, &codes::format_details(code, &message)) }
+    XmlReply {
+        status,
+        body: encode_query_refusal(account, terminal, &codes::format_details(code, &message)),
+    }
 }
 
 fn not_found(order_number: &str) -> PaymentInfo {
@@ -73,7 +106,8 @@ fn payment_info(attempt: &OrderAttempt) -> PaymentInfo {
         payment_results: codes::payment_status(payment.state).to_owned(),
         payment_details: codes::format_details(code, message),
         payment_date_time: format_time(created.created_at_ms),
-        refund_status: codes::refund_status(attempt.refunded_minor, created.amount_minor).to_owned(),
+        refund_status: codes::refund_status(attempt.refunded_minor, created.amount_minor)
+            .to_owned(),
         pay_bar_code: payment.qr_payload.clone().unwrap_or_default(),
     }
 }

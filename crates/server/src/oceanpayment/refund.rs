@@ -11,14 +11,20 @@ use tidegate_engine::{EngineError, RefundCommand};
 use tidegate_store::RefundRecord;
 use tidegate_wire::oceanpayment::sign::{REFUND_FIELDS, REFUND_QUERY_FIELDS};
 use tidegate_wire::oceanpayment::{
-    codes, refund_check, refund_check_description, Form, RefundQueryReply, RefundQueryRequest, RefundReply,
-    RefundRequest, REFUND_ACCEPTED, REFUND_REFUSED,
+    codes, refund_check, refund_check_description, Form, RefundQueryReply, RefundQueryRequest,
+    RefundReply, RefundRequest, REFUND_ACCEPTED, REFUND_REFUSED,
 };
 
-pub(super) async fn apply_refund(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
+pub(super) async fn apply_refund(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> XmlReply {
     let request = match authenticate(&state, &headers, body, |_| REFUND_FIELDS).await {
         Ok(request) => request,
-        Err(rejected) => return refused(rejected.status, rejected.form.as_ref(), &rejected.error, ""),
+        Err(rejected) => {
+            return refused(rejected.status, rejected.form.as_ref(), &rejected.error, "")
+        }
     };
     let secure_code = request.secure_code.expose_secret();
     let form = &request.form;
@@ -46,13 +52,26 @@ pub(super) async fn apply_refund(State(state): State<AppState>, headers: HeaderM
                 payment_id: refund.created.payment_id.clone(),
                 refund_number: refund.created.refund_number.clone().unwrap_or_default(),
                 refund_id: refund.created.refund_id.clone(),
-                refund_results: if accepted { REFUND_ACCEPTED } else { REFUND_REFUSED }.to_owned(),
+                refund_results: if accepted {
+                    REFUND_ACCEPTED
+                } else {
+                    REFUND_REFUSED
+                }
+                .to_owned(),
                 refund_amount: refund.created.amount_text.clone(),
                 refund_description: outcome_description(&refund),
             };
-            XmlReply { status: StatusCode::OK, body: reply.encode(secure_code) }
+            XmlReply {
+                status: StatusCode::OK,
+                body: reply.encode(secure_code),
+            }
         }
-        Err(EngineError::Refused(kind)) => refused(StatusCode::OK, Some(form), &GatewayError::new(kind), secure_code),
+        Err(EngineError::Refused(kind)) => refused(
+            StatusCode::OK,
+            Some(form),
+            &GatewayError::new(kind),
+            secure_code,
+        ),
         Err(error) => {
             let (status, error) = unavailable(&error);
             refused(status, Some(form), &error, secure_code)
@@ -72,10 +91,18 @@ fn outcome_description(refund: &RefundRecord) -> String {
     }
 }
 
-fn refused(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure_code: &str) -> XmlReply {
+fn refused(
+    status: StatusCode,
+    form: Option<&Form>,
+    error: &GatewayError,
+    secure_code: &str,
+) -> XmlReply {
     let (code, message) = codes::error_details(error);
     tracing::info!(code, %error, "refund refused");
-    let echo = |name: &str| form.map(|form| form.value(name).to_owned()).unwrap_or_default();
+    let echo = |name: &str| {
+        form.map(|form| form.value(name).to_owned())
+            .unwrap_or_default()
+    };
     let reply = RefundReply {
         account: echo("account"),
         terminal: echo("terminal"),
@@ -86,13 +113,22 @@ fn refused(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure
         refund_description: codes::format_details(code, &message),
         ..RefundReply::default()
     };
-    XmlReply { status, body: reply.encode(secure_code) }
+    XmlReply {
+        status,
+        body: reply.encode(secure_code),
+    }
 }
 
-pub(super) async fn query_refund(State(state): State<AppState>, headers: HeaderMap, body: Body) -> XmlReply {
+pub(super) async fn query_refund(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> XmlReply {
     let request = match authenticate(&state, &headers, body, |_| REFUND_QUERY_FIELDS).await {
         Ok(request) => request,
-        Err(rejected) => return query_refused(rejected.status, rejected.form.as_ref(), &rejected.error, ""),
+        Err(rejected) => {
+            return query_refused(rejected.status, rejected.form.as_ref(), &rejected.error, "")
+        }
     };
     let secure_code = request.secure_code.expose_secret();
     let form = &request.form;
@@ -100,7 +136,11 @@ pub(super) async fn query_refund(State(state): State<AppState>, headers: HeaderM
         Ok(query) => query,
         Err(error) => return query_refused(StatusCode::OK, Some(form), &error, secure_code),
     };
-    match state.engine.terminal_refund(&query.account, &query.terminal, &query.refund_id).await {
+    match state
+        .engine
+        .terminal_refund(&query.account, &query.terminal, &query.refund_id)
+        .await
+    {
         Ok((refund, _payment)) => {
             let reply = RefundQueryReply {
                 account: query.account,
@@ -112,9 +152,17 @@ pub(super) async fn query_refund(State(state): State<AppState>, headers: HeaderM
                 refund_check: refund_check(refund.state).to_owned(),
                 refund_description: outcome_description(&refund),
             };
-            XmlReply { status: StatusCode::OK, body: reply.encode(secure_code) }
+            XmlReply {
+                status: StatusCode::OK,
+                body: reply.encode(secure_code),
+            }
         }
-        Err(EngineError::Refused(kind)) => query_refused(StatusCode::OK, Some(form), &GatewayError::new(kind), secure_code),
+        Err(EngineError::Refused(kind)) => query_refused(
+            StatusCode::OK,
+            Some(form),
+            &GatewayError::new(kind),
+            secure_code,
+        ),
         Err(error) => {
             let (status, error) = unavailable(&error);
             query_refused(status, Some(form), &error, secure_code)
@@ -122,10 +170,18 @@ pub(super) async fn query_refund(State(state): State<AppState>, headers: HeaderM
     }
 }
 
-fn query_refused(status: StatusCode, form: Option<&Form>, error: &GatewayError, secure_code: &str) -> XmlReply {
+fn query_refused(
+    status: StatusCode,
+    form: Option<&Form>,
+    error: &GatewayError,
+    secure_code: &str,
+) -> XmlReply {
     let (code, message) = codes::error_details(error);
     tracing::info!(code, %error, "refund query refused");
-    let echo = |name: &str| form.map(|form| form.value(name).to_owned()).unwrap_or_default();
+    let echo = |name: &str| {
+        form.map(|form| form.value(name).to_owned())
+            .unwrap_or_default()
+    };
     let reply = RefundQueryReply {
         account: echo("account"),
         terminal: echo("terminal"),
@@ -133,5 +189,8 @@ fn query_refused(status: StatusCode, form: Option<&Form>, error: &GatewayError, 
         refund_description: codes::format_details(code, &message),
         ..RefundQueryReply::default()
     };
-    XmlReply { status, body: reply.encode(secure_code) }
+    XmlReply {
+        status,
+        body: reply.encode(secure_code),
+    }
 }

@@ -25,13 +25,20 @@ use std::time::Duration;
 use tidegate_core::{ErrorKind, GatewayError, PaymentState};
 use tidegate_engine::{EngineError, PayCommand, RefundCommand};
 use tidegate_store::{PaymentRecord, RefundRecord};
-use tidegate_wire::pingpong::codes::{error_code, payment_result_code, refund_result_code, QUERY_OK, SUCCESS};
-use tidegate_wire::pingpong::envelope::{client_id_matches, Envelope, ReplyEnvelope, SignType};
-use tidegate_wire::pingpong::replies::{payment_biz, refund_biz, void_biz, VoidView, ERROR_BIZ, STATUS_FAILED, STATUS_SUCCESS};
-use tidegate_wire::pingpong::requests::{
-    QueryRequest, RefundQueryRequest, RefundRequest, UnifiedPayRequest, VoidQueryRequest, VoidRequest,
+use tidegate_wire::pingpong::codes::{
+    error_code, payment_result_code, refund_result_code, QUERY_OK, SUCCESS,
 };
-use tidegate_wire::pingpong::{QUERY_PATH, REFUND_PATH, REFUND_QUERY_PATH, UNIFIED_PAY_PATH, VOID_PATH, VOID_QUERY_PATH};
+use tidegate_wire::pingpong::envelope::{client_id_matches, Envelope, ReplyEnvelope, SignType};
+use tidegate_wire::pingpong::replies::{
+    payment_biz, refund_biz, void_biz, VoidView, ERROR_BIZ, STATUS_FAILED, STATUS_SUCCESS,
+};
+use tidegate_wire::pingpong::requests::{
+    QueryRequest, RefundQueryRequest, RefundRequest, UnifiedPayRequest, VoidQueryRequest,
+    VoidRequest,
+};
+use tidegate_wire::pingpong::{
+    QUERY_PATH, REFUND_PATH, REFUND_QUERY_PATH, UNIFIED_PAY_PATH, VOID_PATH, VOID_QUERY_PATH,
+};
 use views::{money, payment_view, refund_view, DialectData};
 
 /// The shortest and longest `timeExpire` PingPong allows.
@@ -56,7 +63,12 @@ struct JsonReply {
 
 impl IntoResponse for JsonReply {
     fn into_response(self) -> Response {
-        (self.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], self.body).into_response()
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            self.body,
+        )
+            .into_response()
     }
 }
 
@@ -78,7 +90,10 @@ impl Authenticated {
     /// A signed answer with this code and business content.
     fn answer(&self, (code, description): (&str, &str), biz_content: String) -> JsonReply {
         let reply = ReplyEnvelope::answering(&self.envelope, code, description, biz_content);
-        JsonReply { status: StatusCode::OK, body: reply.encode(self.salt.expose_secret()) }
+        JsonReply {
+            status: StatusCode::OK,
+            body: reply.encode(self.salt.expose_secret()),
+        }
     }
 
     /// A signed answer about a payment.
@@ -90,7 +105,12 @@ impl Authenticated {
     }
 
     /// A signed answer about a refund.
-    fn answer_refund(&self, code: (&str, &str), refund: &RefundRecord, payment: &PaymentRecord) -> JsonReply {
+    fn answer_refund(
+        &self,
+        code: (&str, &str),
+        refund: &RefundRecord,
+        payment: &PaymentRecord,
+    ) -> JsonReply {
         match refund_view(refund, payment) {
             Some(view) => self.answer(code, refund_biz(&view)),
             None => self.failed(&corrupt(payment.payment_id())),
@@ -107,10 +127,14 @@ impl Authenticated {
     /// The answer to an engine failure.
     fn failed(&self, failure: &EngineError) -> JsonReply {
         match failure {
-            EngineError::DuplicateOrder { .. } => self.refuse(&GatewayError::new(ErrorKind::DuplicateOrder)),
+            EngineError::DuplicateOrder { .. } => {
+                self.refuse(&GatewayError::new(ErrorKind::DuplicateOrder))
+            }
             EngineError::Refused(kind) => self.refuse(&GatewayError::new(*kind)),
             EngineError::NotFound => self.refuse(&GatewayError::new(ErrorKind::PaymentNotFound)),
-            EngineError::TerminalExists | EngineError::SecretUnreadable(_) | EngineError::Unavailable(_) => {
+            EngineError::TerminalExists
+            | EngineError::SecretUnreadable(_)
+            | EngineError::Unavailable(_) => {
                 tracing::error!(error = %failure, "pingpong request could not be recorded");
                 let mut reply = self.refuse(&GatewayError::new(ErrorKind::TemporarilyUnavailable));
                 reply.status = StatusCode::SERVICE_UNAVAILABLE;
@@ -121,11 +145,17 @@ impl Authenticated {
 }
 
 fn corrupt(payment_id: &str) -> EngineError {
-    EngineError::Unavailable(format!("payment {payment_id} has an unreadable amount or currency"))
+    EngineError::Unavailable(format!(
+        "payment {payment_id} has an unreadable amount or currency"
+    ))
 }
 
 /// An unsigned refusal for a caller that could not be authenticated.
-fn unauthenticated(status: StatusCode, envelope: Option<&Envelope>, error: &GatewayError) -> JsonReply {
+fn unauthenticated(
+    status: StatusCode,
+    envelope: Option<&Envelope>,
+    error: &GatewayError,
+) -> JsonReply {
     let (code, description) = error_code(error);
     tracing::info!(code, %error, http_status = status.as_u16(), "pingpong request refused before authentication");
     let reply = ReplyEnvelope {
@@ -136,39 +166,68 @@ fn unauthenticated(status: StatusCode, envelope: Option<&Envelope>, error: &Gate
         description,
         biz_content: ERROR_BIZ.to_owned(),
     };
-    JsonReply { status, body: reply.encode("") }
+    JsonReply {
+        status,
+        body: reply.encode(""),
+    }
 }
 
 /// Reads the envelope, finds the store and verifies the signature.
-async fn authenticate(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Authenticated, JsonReply> {
-    let refuse = |status, envelope: Option<&Envelope>, kind| Err(unauthenticated(status, envelope, &GatewayError::new(kind)));
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Authenticated, JsonReply> {
+    let refuse = |status, envelope: Option<&Envelope>, kind| {
+        Err(unauthenticated(status, envelope, &GatewayError::new(kind)))
+    };
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"));
     if !is_json {
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, ErrorKind::UnsupportedMediaType);
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            ErrorKind::UnsupportedMediaType,
+        );
     }
     let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, None, ErrorKind::RequestTooLarge);
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            ErrorKind::RequestTooLarge,
+        );
     };
     let envelope = match Envelope::parse(&bytes) {
         Ok(envelope) => envelope,
         Err(error) => {
-            let status = if error.kind == ErrorKind::MalformedRequest { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            let status = if error.kind == ErrorKind::MalformedRequest {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
             return Err(unauthenticated(status, None, &error));
         }
     };
     if !client_id_matches(&envelope.acc_id, &envelope.client_id) {
         return refuse(StatusCode::OK, Some(&envelope), ErrorKind::UnknownTerminal);
     }
-    let salt = match state.engine.terminal_secret(&envelope.client_id, &envelope.acc_id).await {
+    let salt = match state
+        .engine
+        .terminal_secret(&envelope.client_id, &envelope.acc_id)
+        .await
+    {
         Ok(Some(salt)) => salt,
         Ok(None) => return refuse(StatusCode::OK, Some(&envelope), ErrorKind::UnknownTerminal),
         Err(error) => {
             tracing::error!(%error, "store lookup failed");
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, Some(&envelope), ErrorKind::TemporarilyUnavailable);
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(&envelope),
+                ErrorKind::TemporarilyUnavailable,
+            );
         }
     };
     if !envelope.verify(salt.expose_secret()) {
@@ -190,7 +249,10 @@ async fn unified_pay(State(state): State<AppState>, headers: HeaderMap, body: Bo
     if let Some(url) = &pay.notification_url {
         if let Err(reason) = state.url_policy.check_syntax(url) {
             tracing::info!(%reason, "notificationUrl refused");
-            return request.refuse(&GatewayError::at(ErrorKind::NoticeUrlNotAllowed, "notificationUrl"));
+            return request.refuse(&GatewayError::at(
+                ErrorKind::NoticeUrlNotAllowed,
+                "notificationUrl",
+            ));
         }
     }
     let time_to_live = match pay.time_expire_seconds.map(time_to_live).transpose() {
@@ -244,7 +306,10 @@ fn time_to_live(time_expire_seconds: i64) -> Result<Duration, GatewayError> {
     let ttl = u64::try_from(time_expire_seconds - now_seconds).map(Duration::from_secs);
     match ttl {
         Ok(ttl) if (MIN_TIME_TO_LIVE..=MAX_TIME_TO_LIVE).contains(&ttl) => Ok(ttl),
-        Ok(_) | Err(_) => Err(GatewayError::at(ErrorKind::InvalidFormat(tidegate_core::Field::Other), "timeExpire")),
+        Ok(_) | Err(_) => Err(GatewayError::at(
+            ErrorKind::InvalidFormat(tidegate_core::Field::Other),
+            "timeExpire",
+        )),
     }
 }
 
@@ -257,15 +322,33 @@ async fn find_payment(
 ) -> Result<PaymentRecord, EngineError> {
     let (account, terminal) = (request.account(), request.terminal());
     if let Some(transaction_id) = &query.transaction_id {
-        let payment = state.engine.terminal_payment(account, terminal, transaction_id).await?;
-        let same_order = query.merchant_transaction_id.as_ref().is_none_or(|order| *order == payment.created.order_number);
-        return if same_order { Ok(payment) } else { Err(EngineError::Refused(ErrorKind::PaymentNotFound)) };
+        let payment = state
+            .engine
+            .terminal_payment(account, terminal, transaction_id)
+            .await?;
+        let same_order = query
+            .merchant_transaction_id
+            .as_ref()
+            .is_none_or(|order| *order == payment.created.order_number);
+        return if same_order {
+            Ok(payment)
+        } else {
+            Err(EngineError::Refused(ErrorKind::PaymentNotFound))
+        };
     }
     let order = query.merchant_transaction_id.as_deref().unwrap_or_default();
-    let attempts = state.engine.order_attempts(account, terminal, order).await?;
-    let wanted = attempts.into_iter().map(|attempt| attempt.payment).find(|payment| {
-        query.request_id.as_ref().is_none_or(|id| DialectData::decode(&payment.created.dialect_data).request_id == *id)
-    });
+    let attempts = state
+        .engine
+        .order_attempts(account, terminal, order)
+        .await?;
+    let wanted = attempts
+        .into_iter()
+        .map(|attempt| attempt.payment)
+        .find(|payment| {
+            query.request_id.as_ref().is_none_or(|id| {
+                DialectData::decode(&payment.created.dialect_data).request_id == *id
+            })
+        });
     wanted.ok_or(EngineError::Refused(ErrorKind::OrderNotFound))
 }
 
@@ -285,8 +368,15 @@ async fn query(State(state): State<AppState>, headers: HeaderMap, body: Body) ->
 }
 
 /// The order's approved payment, which is what PingPong refunds and voids address.
-async fn approved_payment_of(state: &AppState, request: &Authenticated, order: &str) -> Result<PaymentRecord, EngineError> {
-    let attempts = state.engine.order_attempts(request.account(), request.terminal(), order).await?;
+async fn approved_payment_of(
+    state: &AppState,
+    request: &Authenticated,
+    order: &str,
+) -> Result<PaymentRecord, EngineError> {
+    let attempts = state
+        .engine
+        .order_attempts(request.account(), request.terminal(), order)
+        .await?;
     if attempts.is_empty() {
         return Err(EngineError::Refused(ErrorKind::OrderNotFound));
     }
@@ -308,10 +398,14 @@ async fn refund(State(state): State<AppState>, headers: HeaderMap, body: Body) -
     };
     if let Some(url) = &refund.notification_url {
         if state.url_policy.check_syntax(url).is_err() {
-            return request.refuse(&GatewayError::at(ErrorKind::NoticeUrlNotAllowed, "notificationUrl"));
+            return request.refuse(&GatewayError::at(
+                ErrorKind::NoticeUrlNotAllowed,
+                "notificationUrl",
+            ));
         }
     }
-    let payment = match approved_payment_of(&state, &request, &refund.merchant_transaction_id).await {
+    let payment = match approved_payment_of(&state, &request, &refund.merchant_transaction_id).await
+    {
         Ok(payment) => payment,
         Err(failure) => return request.failed(&failure),
     };
@@ -333,7 +427,9 @@ async fn refund(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         notice_url: refund.notification_url.clone(),
     };
     match state.engine.refund(command).await {
-        Ok((refund, payment)) => request.answer_refund(refund_result_code(refund.state), &refund, &payment),
+        Ok((refund, payment)) => {
+            request.answer_refund(refund_result_code(refund.state), &refund, &payment)
+        }
         Err(failure) => request.failed(&failure),
     }
 }
@@ -361,12 +457,24 @@ async fn find_refund(
     let not_found = || EngineError::Refused(ErrorKind::RefundNotFound);
     let attempts = state
         .engine
-        .order_attempts(request.account(), request.terminal(), &query.merchant_transaction_id)
+        .order_attempts(
+            request.account(),
+            request.terminal(),
+            &query.merchant_transaction_id,
+        )
         .await?;
     for attempt in attempts {
-        for refund in state.engine.refunds_of_payment(attempt.payment.payment_id()).await? {
-            let by_id = query.refund_id.as_ref().is_some_and(|id| *id == refund.created.refund_id);
-            let by_number = query.merchant_refund_id.is_some() && query.merchant_refund_id == refund.created.refund_number;
+        for refund in state
+            .engine
+            .refunds_of_payment(attempt.payment.payment_id())
+            .await?
+        {
+            let by_id = query
+                .refund_id
+                .as_ref()
+                .is_some_and(|id| *id == refund.created.refund_id);
+            let by_number = query.merchant_refund_id.is_some()
+                && query.merchant_refund_id == refund.created.refund_number;
             if by_id || by_number {
                 return Ok((refund, attempt.payment));
             }
@@ -385,7 +493,11 @@ async fn void(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
         Err(error) => return request.refuse(&error),
     };
     let order = &void.merchant_transaction_id;
-    let attempts = match state.engine.order_attempts(request.account(), request.terminal(), order).await {
+    let attempts = match state
+        .engine
+        .order_attempts(request.account(), request.terminal(), order)
+        .await
+    {
         Ok(attempts) => attempts,
         Err(failure) => return request.failed(&failure),
     };
@@ -394,7 +506,11 @@ async fn void(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
             return request.refuse(&error);
         }
     }
-    match state.engine.void_order(request.account(), request.terminal(), order).await {
+    match state
+        .engine
+        .void_order(request.account(), request.terminal(), order)
+        .await
+    {
         Ok(payment) => match void_view(&payment, &void.merchant_void_id) {
             Some(view) => request.answer(SUCCESS, void_biz(&view)),
             None => request.failed(&corrupt(payment.payment_id())),
@@ -412,13 +528,25 @@ async fn void_query(State(state): State<AppState>, headers: HeaderMap, body: Bod
         Ok(query) => query,
         Err(error) => return request.refuse(&error),
     };
-    let attempts = match state.engine.order_attempts(request.account(), request.terminal(), &query.merchant_transaction_id).await {
+    let attempts = match state
+        .engine
+        .order_attempts(
+            request.account(),
+            request.terminal(),
+            &query.merchant_transaction_id,
+        )
+        .await
+    {
         Ok(attempts) => attempts,
         Err(failure) => return request.failed(&failure),
     };
     // Voids are not stored apart from their payment: a void "exists" when the order's payment
     // was voided.
-    match attempts.into_iter().map(|attempt| attempt.payment).find(|p| p.state == PaymentState::Voided) {
+    match attempts
+        .into_iter()
+        .map(|attempt| attempt.payment)
+        .find(|p| p.state == PaymentState::Voided)
+    {
         Some(payment) => match void_view(&payment, &query.merchant_void_id) {
             Some(view) => request.answer(QUERY_OK, void_biz(&view)),
             None => request.failed(&corrupt(payment.payment_id())),
@@ -430,7 +558,10 @@ async fn void_query(State(state): State<AppState>, headers: HeaderMap, body: Bod
 /// A void's view: done when the order can no longer take money.
 fn void_view(payment: &PaymentRecord, merchant_void_id: &str) -> Option<VoidView> {
     let done = match payment.state {
-        PaymentState::Voided | PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => true,
+        PaymentState::Voided
+        | PaymentState::Declined
+        | PaymentState::Cancelled
+        | PaymentState::Expired => true,
         PaymentState::Processing | PaymentState::Pending | PaymentState::Approved => false,
     };
     Some(VoidView {
@@ -441,4 +572,3 @@ fn void_view(payment: &PaymentRecord, merchant_void_id: &str) -> Option<VoidView
         status: if done { STATUS_SUCCESS } else { STATUS_FAILED },
     })
 }
-

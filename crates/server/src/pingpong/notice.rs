@@ -21,7 +21,10 @@ impl NoticeEncoder for PingPongNotices {
         // PingPong notifies SUCCESS and FAILED only; closed (expired, voided) orders are not.
         match payment.state {
             PaymentState::Approved | PaymentState::Declined | PaymentState::Cancelled => true,
-            PaymentState::Processing | PaymentState::Pending | PaymentState::Expired | PaymentState::Voided => false,
+            PaymentState::Processing
+            | PaymentState::Pending
+            | PaymentState::Expired
+            | PaymentState::Voided => false,
         }
     }
 
@@ -51,7 +54,10 @@ impl NoticeEncoder for PingPongNotices {
             sign_type: SignType::parse(&data.sign_type).unwrap_or(SignType::Sha256),
             biz_content,
         };
-        EncodedNotice { content_type: "application/json; charset=utf-8", body: envelope.encode(secret) }
+        EncodedNotice {
+            content_type: "application/json; charset=utf-8",
+            body: envelope.encode(secret),
+        }
     }
 
     fn acknowledged(&self, http_status: u16, body: &str) -> bool {

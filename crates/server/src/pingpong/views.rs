@@ -41,10 +41,13 @@ pub(crate) fn payment_view(payment: &PaymentRecord) -> Option<PaymentView> {
     let created = &payment.created;
     let data = DialectData::decode(&created.dialect_data);
     let issuer = match payment.state {
-        PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => {
-            Some(decline_code(payment.decline_reason.unwrap_or(DeclineReason::Declined)))
-        }
-        PaymentState::Processing | PaymentState::Pending | PaymentState::Approved | PaymentState::Voided => None,
+        PaymentState::Declined | PaymentState::Cancelled | PaymentState::Expired => Some(
+            decline_code(payment.decline_reason.unwrap_or(DeclineReason::Declined)),
+        ),
+        PaymentState::Processing
+        | PaymentState::Pending
+        | PaymentState::Approved
+        | PaymentState::Voided => None,
     };
     let merchant_presented = created.flow == PaymentFlow::MerchantPresented;
     Some(PaymentView {
@@ -59,7 +62,11 @@ pub(crate) fn payment_view(payment: &PaymentRecord) -> Option<PaymentView> {
         ending_time: payment.state.is_final().then_some(payment.updated_at_ms),
         issuer,
         qr_code: payment.qr_payload.clone(),
-        qr_expires_at_ms: if merchant_presented { created.expires_at_ms } else { None },
+        qr_expires_at_ms: if merchant_presented {
+            created.expires_at_ms
+        } else {
+            None
+        },
     })
 }
 
@@ -76,6 +83,7 @@ pub(crate) fn refund_view(refund: &RefundRecord, payment: &PaymentRecord) -> Opt
         status: refund_status(refund.state),
         remark: refund.created.description.clone(),
         refund_time: refund.created.created_at_ms,
-        ending_time: (refund.state != tidegate_core::RefundState::Processing).then_some(refund.updated_at_ms),
+        ending_time: (refund.state != tidegate_core::RefundState::Processing)
+            .then_some(refund.updated_at_ms),
     })
 }

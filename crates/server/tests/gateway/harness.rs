@@ -59,9 +59,16 @@ impl Gateway {
 
     /// A gateway over an existing database directory (for restarts).
     pub async fn start_in(dir: TempDir, config: Config) -> Gateway {
-        let server = tidegate_server::start(config).await.expect("gateway starts");
+        let server = tidegate_server::start(config)
+            .await
+            .expect("gateway starts");
         let base_url = format!("http://{}", server.local_addr());
-        Gateway { server: Some(server), base_url, dir, client: reqwest::Client::new() }
+        Gateway {
+            server: Some(server),
+            base_url,
+            dir,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Stops the gateway and hands back its database directory.
@@ -95,7 +102,10 @@ impl Gateway {
     pub async fn sandbox(&self, payment_id: &str, action: &str) -> (u16, serde_json::Value) {
         let response = self
             .client
-            .post(format!("{}/sandbox/payments/{payment_id}/{action}", self.base_url))
+            .post(format!(
+                "{}/sandbox/payments/{payment_id}/{action}",
+                self.base_url
+            ))
             .send()
             .await
             .expect("request sent");
@@ -114,14 +124,23 @@ impl Gateway {
         let response = request.bearer_auth(ADMIN_TOKEN).send().await.expect("sent");
         let status = response.status().as_u16();
         let body = response.text().await.expect("body");
-        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// Waits until the payment's notices satisfy `done` (up to 10 s); returns the admin view.
-    pub async fn notices_until(&self, payment_id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    pub async fn notices_until(
+        &self,
+        payment_id: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let mut last = serde_json::Value::Null;
         for _ in 0..400 {
-            let (status, body) = self.admin("GET", &format!("/admin/payments/{payment_id}/notices")).await;
+            let (status, body) = self
+                .admin("GET", &format!("/admin/payments/{payment_id}/notices"))
+                .await;
             assert_eq!(status, 200, "{body}");
             if done(&body["notices"]) {
                 return body["notices"].clone();
@@ -174,7 +193,10 @@ impl PayForm {
             ("methods", ""),
         ];
         PayForm {
-            fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             secure_code: SECURE_CODE.to_owned(),
         }
     }
@@ -202,10 +224,21 @@ impl PayForm {
 
     /// The fields with signValue computed as a merchant plugin does (lower-case hex).
     pub fn signed(&self) -> Vec<(String, String)> {
-        let value = |name: &str| self.fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+        let value = |name: &str| {
+            self.fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map_or("", |(_, v)| v.as_str())
+        };
         let names = [
-            "account", "terminal", "order_number", "order_currency", "order_amount",
-            "billing_firstName", "billing_lastName", "billing_email",
+            "account",
+            "terminal",
+            "order_number",
+            "order_currency",
+            "order_amount",
+            "billing_firstName",
+            "billing_lastName",
+            "billing_email",
         ];
         let parts: Vec<&str> = names.iter().map(|name| value(name)).collect();
         let mut fields = self.fields.clone();
@@ -226,7 +259,11 @@ pub fn sha256_hex(parts: &[&str], secure_code: &str) -> String {
         hasher.update(part.as_bytes());
     }
     hasher.update(secure_code.as_bytes());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A parsed `<response>` reply.
@@ -246,7 +283,10 @@ impl Reply {
         let mut current: Option<String> = None;
         let mut text = String::new();
         loop {
-            match reader.read_event().unwrap_or_else(|e| panic!("reply is not XML ({e}): {body}")) {
+            match reader
+                .read_event()
+                .unwrap_or_else(|e| panic!("reply is not XML ({e}): {body}"))
+            {
                 Event::Start(start) => {
                     depth += 1;
                     if depth == 2 {
@@ -255,38 +295,68 @@ impl Reply {
                     }
                 }
                 Event::Empty(empty) if depth == 1 => {
-                    fields.push((String::from_utf8_lossy(empty.name().as_ref()).into_owned(), String::new()));
+                    fields.push((
+                        String::from_utf8_lossy(empty.name().as_ref()).into_owned(),
+                        String::new(),
+                    ));
                 }
                 Event::Text(t) => text.push_str(&t.unescape().expect("escaped text")),
                 Event::End(_) => {
                     if depth == 2 {
-                        fields.push((current.take().expect("open element"), std::mem::take(&mut text)));
+                        fields.push((
+                            current.take().expect("open element"),
+                            std::mem::take(&mut text),
+                        ));
                     }
                     depth -= 1;
                 }
                 Event::Eof => break,
-                Event::Empty(_) | Event::CData(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+                Event::Empty(_)
+                | Event::CData(_)
+                | Event::Comment(_)
+                | Event::Decl(_)
+                | Event::PI(_)
+                | Event::DocType(_) => {}
             }
         }
-        Reply { status, body: body.to_owned(), fields }
+        Reply {
+            status,
+            body: body.to_owned(),
+            fields,
+        }
     }
 
     /// One field's text ("" if absent).
     pub fn field(&self, name: &str) -> &str {
-        self.fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
     }
 
     /// The numeric code of payment_details.
     pub fn code(&self) -> &str {
-        self.field("payment_details").split(':').next().unwrap_or("")
+        self.field("payment_details")
+            .split(':')
+            .next()
+            .unwrap_or("")
     }
 
     /// True if the reply's signValue verifies with the result formula, compared upper-case as
     /// the official plugins do.
     pub fn signature_valid(&self, secure_code: &str) -> bool {
         let names = [
-            "account", "terminal", "order_number", "order_currency", "order_amount", "order_notes",
-            "card_number", "payment_id", "payment_authType", "payment_status", "payment_details",
+            "account",
+            "terminal",
+            "order_number",
+            "order_currency",
+            "order_amount",
+            "order_notes",
+            "card_number",
+            "payment_id",
+            "payment_authType",
+            "payment_status",
+            "payment_details",
             "payment_risk",
         ];
         let parts: Vec<&str> = names.iter().map(|name| self.field(name)).collect();
@@ -304,22 +374,41 @@ pub fn order(tag: &str) -> String {
 /// Payments per state, read from the gateway's own store through a second connection.
 pub async fn counts(gateway: &Gateway) -> HashMap<String, i64> {
     let server = gateway.server.as_ref().expect("running");
-    server.engine().count_by_state().await.expect("counts").into_iter().collect()
+    server
+        .engine()
+        .count_by_state()
+        .await
+        .expect("counts")
+        .into_iter()
+        .collect()
 }
 
 /// A form for any Oceanpayment call, signed over `signed` (field names in signing order) with
 /// the demo secureCode, as the official plugins do.
 pub fn signed_form(fields: &[(&str, &str)], signed: &[&str]) -> Vec<(String, String)> {
-    let value = |name: &str| fields.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| *v)
+    };
     let parts: Vec<&str> = signed.iter().map(|name| value(name)).collect();
-    let mut form: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let mut form: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     form.push(("signValue".into(), sha256_hex(&parts, SECURE_CODE)));
     form
 }
 
 /// Verifies a signValue over the named fields of a parsed reply, upper-case compare.
 pub fn verifies(fields: &[(String, String)], signed: &[&str], sign_value: &str) -> bool {
-    let value = |name: &str| fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
     let parts: Vec<&str> = signed.iter().map(|name| value(name)).collect();
     sha256_hex(&parts, SECURE_CODE).to_uppercase() == sign_value.to_uppercase()
 }

@@ -12,12 +12,12 @@ mod harness;
 mod receiver;
 
 mod customer_presented;
-mod merchant_presented;
 mod idempotency;
-mod validation;
-mod transport;
-mod restart;
+mod merchant_presented;
 mod notices;
 mod orders;
-mod refunds;
 mod pingpong;
+mod refunds;
+mod restart;
+mod transport;
+mod validation;

@@ -9,7 +9,13 @@ async fn a_wechat_qr_waits_for_the_customer_then_is_paid() {
     let first = gateway.pay(&form).await;
     assert_eq!(first.field("payment_status"), "-1");
     assert_eq!(first.code(), "29001");
-    assert!(first.field("pay_barCode").starts_with("weixin://wxpay/bizpayurl?pr="), "{}", first.body);
+    assert!(
+        first
+            .field("pay_barCode")
+            .starts_with("weixin://wxpay/bizpayurl?pr="),
+        "{}",
+        first.body
+    );
     assert_eq!(first.field("methods"), "WeChatPay_Offline");
     assert!(first.signature_valid(SECURE_CODE));
 
@@ -29,13 +35,22 @@ async fn an_alipay_qr_refused_by_the_customer_is_cancelled() {
     let gateway = Gateway::start().await;
     let form = PayForm::merchant_presented(&order("qr-ali"), "Alipay_Offline").signed();
     let first = gateway.pay(&form).await;
-    assert!(first.field("pay_barCode").starts_with("https://qr.alipay.com/"), "{}", first.body);
+    assert!(
+        first
+            .field("pay_barCode")
+            .starts_with("https://qr.alipay.com/"),
+        "{}",
+        first.body
+    );
     let (status, body) = gateway.sandbox(first.field("payment_id"), "decline").await;
     assert_eq!(status, 200);
     assert_eq!(body["state"], "cancelled");
     let replay = gateway.pay(&form).await;
     assert_eq!(replay.field("payment_status"), "0");
-    assert_eq!(replay.field("payment_details"), "80101:Customer canceled transaction");
+    assert_eq!(
+        replay.field("payment_details"),
+        "80101:Customer canceled transaction"
+    );
 }
 
 #[tokio::test]
@@ -45,7 +60,10 @@ async fn an_unpaid_qr_expires_and_can_no_longer_be_paid() {
     let first = gateway.pay(&form).await;
     let last = gateway.pay_until_final(&form).await;
     assert_eq!(last.field("payment_status"), "0");
-    assert_eq!(last.field("payment_details"), "80100:Transaction was not finished");
+    assert_eq!(
+        last.field("payment_details"),
+        "80100:Transaction was not finished"
+    );
 
     let (status, body) = gateway.sandbox(first.field("payment_id"), "pay").await;
     assert_eq!(status, 409);
@@ -59,7 +77,9 @@ async fn sandbox_routes_refuse_unknown_and_customer_presented_payments() {
     assert_eq!(status, 404);
     assert_eq!(body["error"], "unknown_payment");
 
-    let reply = gateway.pay(&PayForm::customer_presented(&order("cp"), crate::harness::WECHAT_APPROVE).signed()).await;
+    let reply = gateway
+        .pay(&PayForm::customer_presented(&order("cp"), crate::harness::WECHAT_APPROVE).signed())
+        .await;
     let (status, body) = gateway.sandbox(reply.field("payment_id"), "decline").await;
     assert_eq!(status, 409);
     assert_eq!(body["error"], "not_awaiting_customer");

@@ -48,9 +48,16 @@ impl Drop for Receiver {
 
 impl Receiver {
     pub async fn start(answers: Vec<Answer>) -> Receiver {
-        let shared = Shared { answers: Arc::new(Mutex::new(answers)), ..Shared::default() };
-        let app = Router::new().route("/notice", post(receive)).with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let shared = Shared {
+            answers: Arc::new(Mutex::new(answers)),
+            ..Shared::default()
+        };
+        let app = Router::new()
+            .route("/notice", post(receive))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}/notice", listener.local_addr().expect("addr"));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -81,11 +88,19 @@ impl Receiver {
     }
 }
 
-async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+async fn receive(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     let index = {
         let mut received = shared.received.lock().expect("lock");
         received.push(Received {
-            content_type: headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
+            content_type: headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
             body: String::from_utf8_lossy(&body).into_owned(),
             answered_at: None,
         });
@@ -93,7 +108,11 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
     };
     let answer = {
         let mut answers = shared.answers.lock().expect("lock");
-        if answers.len() > 1 { answers.remove(0) } else { answers[0].clone() }
+        if answers.len() > 1 {
+            answers.remove(0)
+        } else {
+            answers[0].clone()
+        }
     };
     let reply = match answer {
         Answer::Ack => (StatusCode::OK, "receive-ok"),

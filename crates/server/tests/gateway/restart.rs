@@ -8,7 +8,8 @@ async fn payments_survive_a_restart_and_pending_ones_are_resolved_after_it() {
     let approved_form = PayForm::customer_presented(&order("kept"), WECHAT_APPROVE).signed();
     let approved = gateway.pay(&approved_form).await;
     assert_eq!(approved.field("payment_status"), "1");
-    let pending_form = PayForm::customer_presented(&order("pending"), "134567890123451000").signed();
+    let pending_form =
+        PayForm::customer_presented(&order("pending"), "134567890123451000").signed();
     let pending = gateway.pay(&pending_form).await;
     assert_eq!(pending.field("payment_status"), "-1");
 

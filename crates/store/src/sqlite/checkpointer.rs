@@ -34,8 +34,13 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("tidegate-sqlite-checkpoint".to_owned())
             .spawn(move || run(&connection, &stopping))
-            .map_err(|error| StoreError::Unavailable(format!("starting the checkpoint thread: {error}")))?;
-        Ok(Checkpointer { stop: Some(stop), thread: Some(thread) })
+            .map_err(|error| {
+                StoreError::Unavailable(format!("starting the checkpoint thread: {error}"))
+            })?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 }
 

@@ -45,7 +45,9 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     }
     configure(&connection)?;
     // Checkpoints run on their own thread (see `checkpointer`), never inside a commit.
-    connection.pragma_update(None, "wal_autocheckpoint", 0).context("turning off automatic checkpoints")?;
+    connection
+        .pragma_update(None, "wal_autocheckpoint", 0)
+        .context("turning off automatic checkpoints")?;
     Ok(connection)
 }
 
@@ -69,9 +71,15 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 
 /// The per-connection pragmas (they are not stored in the file).
 fn configure(connection: &Connection) -> Result<(), StoreError> {
-    connection.pragma_update(None, "synchronous", "FULL").context("setting synchronous")?;
-    connection.pragma_update(None, "foreign_keys", "ON").context("enabling foreign keys")?;
-    connection.busy_timeout(BUSY_TIMEOUT).context("setting the busy timeout")?;
+    connection
+        .pragma_update(None, "synchronous", "FULL")
+        .context("setting synchronous")?;
+    connection
+        .pragma_update(None, "foreign_keys", "ON")
+        .context("enabling foreign keys")?;
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .context("setting the busy timeout")?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(())
 }
@@ -84,7 +92,9 @@ pub(super) fn settings(connection: &Connection) -> Result<ConnectionSettings, St
         journal_mode: query("PRAGMA journal_mode")?
             .query_row([], |row| row.get(0))
             .context(DOING)?,
-        synchronous: query("PRAGMA synchronous")?.query_row([], |row| row.get(0)).context(DOING)?,
+        synchronous: query("PRAGMA synchronous")?
+            .query_row([], |row| row.get(0))
+            .context(DOING)?,
         foreign_keys: query("PRAGMA foreign_keys")?
             .query_row([], |row| row.get(0))
             .context(DOING)?,

@@ -56,10 +56,14 @@ const DOING: &str = "migrating the schema";
 /// references along). `SQLite` ignores that pragma inside a transaction, hence here. Every
 /// reference is checked before the commit instead.
 pub(super) fn apply(connection: &mut Connection) -> Result<(), StoreError> {
-    connection.pragma_update(None, "foreign_keys", "OFF").context(DOING)?;
+    connection
+        .pragma_update(None, "foreign_keys", "OFF")
+        .context(DOING)?;
     let migrated = migrate(connection);
     // Restored even after a failure, so the connection never runs unchecked.
-    let restored = connection.pragma_update(None, "foreign_keys", "ON").context(DOING);
+    let restored = connection
+        .pragma_update(None, "foreign_keys", "ON")
+        .context(DOING);
     migrated.and(restored)
 }
 
@@ -67,8 +71,9 @@ pub(super) fn apply(connection: &mut Connection) -> Result<(), StoreError> {
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     // IMMEDIATE takes the write lock before reading the version, so two processes opening the
     // same file cannot both decide to apply the same migration.
-    let transaction =
-        connection.transaction_with_behavior(TransactionBehavior::Immediate).context(DOING)?;
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .context(DOING)?;
     transaction
         .execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -78,7 +83,11 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         )
         .context(DOING)?;
     let current: i64 = transaction
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |row| row.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |row| row.get(0),
+        )
         .context(DOING)?;
     let newest = MIGRATIONS.last().map_or(0, |migration| migration.version);
     if current > newest {
@@ -86,15 +95,24 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             "the database schema is at version {current}, newer than this build's {newest}"
         )));
     }
-    for migration in MIGRATIONS.iter().filter(|migration| migration.version > current) {
-        transaction.execute_batch(migration.sql).context(migration.name)?;
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|migration| migration.version > current)
+    {
+        transaction
+            .execute_batch(migration.sql)
+            .context(migration.name)?;
         transaction
             .execute(
                 "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)",
                 params![migration.version, now_ms()],
             )
             .context(DOING)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     // Only after a change: the check reads every table, too slow for each open of a big file.
     if newest > current {
@@ -105,7 +123,9 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 
 /// Fails if any row references a row that does not exist (what foreign keys would have caught).
 fn check_references(connection: &Connection) -> Result<(), StoreError> {
-    let mut statement = connection.prepare("PRAGMA foreign_key_check").context(DOING)?;
+    let mut statement = connection
+        .prepare("PRAGMA foreign_key_check")
+        .context(DOING)?;
     let mut rows = statement.query([]).context(DOING)?;
     if let Some(row) = rows.next().context(DOING)? {
         let table: String = row.get(0).context(DOING)?;
@@ -121,7 +141,9 @@ fn check_references(connection: &Connection) -> Result<(), StoreError> {
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]

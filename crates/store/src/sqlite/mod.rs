@@ -24,10 +24,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    DuplicateRule,
-    NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord, NoticeNext,
-    NoticeRecord, PaymentRecord, RefundCompletion, RefundRecord, RefundReservation, Reservation,
-    StateChange, Store, StoreError, TerminalRecord,
+    DuplicateRule, NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeAttemptRecord,
+    NoticeNext, NoticeRecord, PaymentRecord, RefundCompletion, RefundRecord, RefundReservation,
+    Reservation, StateChange, Store, StoreError, TerminalRecord,
 };
 use reader::Readers;
 use writer::{Job, Writer};
@@ -54,7 +53,10 @@ impl SqliteStore {
                 "the SQLite store needs a file path, not an in-memory database".to_owned(),
             ));
         }
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|error| {
                 StoreError::Unavailable(format!("creating {}: {error}", parent.display()))
             })?;
@@ -67,7 +69,11 @@ impl SqliteStore {
         let writer = Writer::start(write_connection)?;
         let checkpointer = checkpointer::Checkpointer::start(&absolute)?;
         tracing::info!(path = %absolute.display(), "opened the SQLite store");
-        Ok(SqliteStore { writer, _checkpointer: checkpointer, readers: Arc::new(Readers::new(absolute)) })
+        Ok(SqliteStore {
+            writer,
+            _checkpointer: checkpointer,
+            readers: Arc::new(Readers::new(absolute)),
+        })
     }
 
     /// Opens the database named by `sqlite:PATH` or `sqlite://PATH` (relative or absolute).
@@ -84,7 +90,9 @@ impl SqliteStore {
                 ))
             })?;
         if path.is_empty() {
-            return Err(StoreError::Unavailable("the database URL names no file".to_owned()));
+            return Err(StoreError::Unavailable(
+                "the database URL names no file".to_owned(),
+            ));
         }
         if path.contains('?') {
             return Err(StoreError::Unavailable(
@@ -117,20 +125,40 @@ impl Store for SqliteStore {
         payment: NewPayment,
         rule: DuplicateRule,
     ) -> Result<Reservation, StoreError> {
-        self.writer.submit(|reply| Job::Reserve { payment: Box::new(payment), rule, reply }).await
+        self.writer
+            .submit(|reply| Job::Reserve {
+                payment: Box::new(payment),
+                rule,
+                reply,
+            })
+            .await
     }
 
-    async fn request_reversal(&self, payment_id: &str, at_ms: i64) -> Result<PaymentRecord, StoreError> {
+    async fn request_reversal(
+        &self,
+        payment_id: &str,
+        at_ms: i64,
+    ) -> Result<PaymentRecord, StoreError> {
         let payment_id = payment_id.to_owned();
-        self.writer.submit(|reply| Job::RequestReversal { payment_id, at_ms, reply }).await
+        self.writer
+            .submit(|reply| Job::RequestReversal {
+                payment_id,
+                at_ms,
+                reply,
+            })
+            .await
     }
 
     async fn reversing_payments(&self, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.readers.run(move |connection| payments::reversing(connection, limit)).await
+        self.readers
+            .run(move |connection| payments::reversing(connection, limit))
+            .await
     }
 
     async fn apply_change(&self, change: StateChange) -> Result<PaymentRecord, StoreError> {
-        self.writer.submit(|reply| Job::Apply { change, reply }).await
+        self.writer
+            .submit(|reply| Job::Apply { change, reply })
+            .await
     }
 
     async fn payments_by_order(
@@ -139,8 +167,11 @@ impl Store for SqliteStore {
         terminal: &str,
         order_number: &str,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
-        let (account, terminal, order_number) =
-            (account.to_owned(), terminal.to_owned(), order_number.to_owned());
+        let (account, terminal, order_number) = (
+            account.to_owned(),
+            terminal.to_owned(),
+            order_number.to_owned(),
+        );
         self.readers
             .run(move |connection| {
                 payments::by_order(connection, &account, &terminal, &order_number)
@@ -149,7 +180,12 @@ impl Store for SqliteStore {
     }
 
     async fn reserve_refund(&self, refund: NewRefund) -> Result<RefundReservation, StoreError> {
-        self.writer.submit(|reply| Job::ReserveRefund { refund: Box::new(refund), reply }).await
+        self.writer
+            .submit(|reply| Job::ReserveRefund {
+                refund: Box::new(refund),
+                reply,
+            })
+            .await
     }
 
     /// A refund already settled keeps its state and `completion.notices` are not written: the
@@ -158,22 +194,30 @@ impl Store for SqliteStore {
         &self,
         completion: RefundCompletion,
     ) -> Result<RefundRecord, StoreError> {
-        self.writer.submit(|reply| Job::CompleteRefund { completion, reply }).await
+        self.writer
+            .submit(|reply| Job::CompleteRefund { completion, reply })
+            .await
     }
 
     async fn refund(&self, refund_id: &str) -> Result<Option<RefundRecord>, StoreError> {
         let refund_id = refund_id.to_owned();
-        self.readers.run(move |connection| refunds::by_id(connection, &refund_id)).await
+        self.readers
+            .run(move |connection| refunds::by_id(connection, &refund_id))
+            .await
     }
 
     /// Ties in creation time are listed in insertion order.
     async fn refunds_of_payment(&self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError> {
         let payment_id = payment_id.to_owned();
-        self.readers.run(move |connection| refunds::of_payment(connection, &payment_id)).await
+        self.readers
+            .run(move |connection| refunds::of_payment(connection, &payment_id))
+            .await
     }
 
     async fn open_refunds(&self, limit: usize) -> Result<Vec<RefundRecord>, StoreError> {
-        self.readers.run(move |connection| refunds::open(connection, limit)).await
+        self.readers
+            .run(move |connection| refunds::open(connection, limit))
+            .await
     }
 
     /// A notice is due when `next_attempt_at_ms <= now_ms`; ties go in insertion order. The
@@ -184,7 +228,14 @@ impl Store for SqliteStore {
         lease_ms: i64,
         limit: usize,
     ) -> Result<Vec<NoticeRecord>, StoreError> {
-        self.writer.submit(|reply| Job::ClaimNotices { now_ms, lease_ms, limit, reply }).await
+        self.writer
+            .submit(|reply| Job::ClaimNotices {
+                now_ms,
+                lease_ms,
+                limit,
+                reply,
+            })
+            .await
     }
 
     /// The attempt is always appended and counted. Beyond that, a delivered notice stays
@@ -198,18 +249,28 @@ impl Store for SqliteStore {
         attempt: NoticeAttempt,
         next: NoticeNext,
     ) -> Result<NoticeRecord, StoreError> {
-        self.writer.submit(|reply| Job::RecordAttempt { attempt, next, reply }).await
+        self.writer
+            .submit(|reply| Job::RecordAttempt {
+                attempt,
+                next,
+                reply,
+            })
+            .await
     }
 
     async fn notice(&self, notice_id: &str) -> Result<Option<NoticeRecord>, StoreError> {
         let notice_id = notice_id.to_owned();
-        self.readers.run(move |connection| notices::by_id(connection, &notice_id)).await
+        self.readers
+            .run(move |connection| notices::by_id(connection, &notice_id))
+            .await
     }
 
     /// Ties in creation time are listed in insertion order.
     async fn notices_of_payment(&self, payment_id: &str) -> Result<Vec<NoticeRecord>, StoreError> {
         let payment_id = payment_id.to_owned();
-        self.readers.run(move |connection| notices::of_payment(connection, &payment_id)).await
+        self.readers
+            .run(move |connection| notices::of_payment(connection, &payment_id))
+            .await
     }
 
     async fn notice_attempts(
@@ -217,7 +278,9 @@ impl Store for SqliteStore {
         notice_id: &str,
     ) -> Result<Vec<NoticeAttemptRecord>, StoreError> {
         let notice_id = notice_id.to_owned();
-        self.readers.run(move |connection| notices::attempts(connection, &notice_id)).await
+        self.readers
+            .run(move |connection| notices::attempts(connection, &notice_id))
+            .await
     }
 
     /// Also clears `delivered_at_ms` (it is set again by the next delivery); `last_error` is
@@ -228,16 +291,26 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<NoticeRecord, StoreError> {
         let notice_id = notice_id.to_owned();
-        self.writer.submit(|reply| Job::ResendNotice { notice_id, now_ms, reply }).await
+        self.writer
+            .submit(|reply| Job::ResendNotice {
+                notice_id,
+                now_ms,
+                reply,
+            })
+            .await
     }
 
     async fn payment(&self, payment_id: &str) -> Result<Option<PaymentRecord>, StoreError> {
         let payment_id = payment_id.to_owned();
-        self.readers.run(move |connection| payments::by_id(connection, &payment_id)).await
+        self.readers
+            .run(move |connection| payments::by_id(connection, &payment_id))
+            .await
     }
 
     async fn open_payments(&self, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.readers.run(move |connection| payments::open(connection, limit)).await
+        self.readers
+            .run(move |connection| payments::open(connection, limit))
+            .await
     }
 
     /// Every state is listed, zero counts included, in [`tidegate_core::PaymentState::ALL`]
@@ -247,7 +320,9 @@ impl Store for SqliteStore {
     }
 
     async fn add_terminal(&self, terminal: NewTerminal) -> Result<TerminalRecord, StoreError> {
-        self.writer.submit(|reply| Job::AddTerminal { terminal, reply }).await
+        self.writer
+            .submit(|reply| Job::AddTerminal { terminal, reply })
+            .await
     }
 
     async fn terminal(
@@ -256,7 +331,9 @@ impl Store for SqliteStore {
         terminal: &str,
     ) -> Result<Option<TerminalRecord>, StoreError> {
         let (account, terminal) = (account.to_owned(), terminal.to_owned());
-        self.readers.run(move |connection| terminals::by_key(connection, &account, &terminal)).await
+        self.readers
+            .run(move |connection| terminals::by_key(connection, &account, &terminal))
+            .await
     }
 
     async fn terminals(&self) -> Result<Vec<TerminalRecord>, StoreError> {

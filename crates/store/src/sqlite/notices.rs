@@ -25,8 +25,11 @@ const INSERT_NOTICE: &str = "INSERT INTO notices (notice_id, payment_id, refund_
     reported_state)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, NULL, NULL, ?8)";
 
-const SELECT_BY_ID: &str =
-    concat!("SELECT ", notice_columns!(), " FROM notices WHERE notice_id = ?1");
+const SELECT_BY_ID: &str = concat!(
+    "SELECT ",
+    notice_columns!(),
+    " FROM notices WHERE notice_id = ?1"
+);
 
 // Oldest first, ties in creation order.
 const SELECT_OF_PAYMENT: &str = concat!(
@@ -129,7 +132,9 @@ pub(super) fn claim_due(
     let lapses_at = now_ms.saturating_add(lease_ms);
     let mut update = connection.prepare_cached(UPDATE_LEASE).context(DOING)?;
     for notice in &mut due {
-        update.execute(params![lapses_at, notice.created.notice_id]).context(DOING)?;
+        update
+            .execute(params![lapses_at, notice.created.notice_id])
+            .context(DOING)?;
         notice.next_attempt_at_ms = lapses_at;
     }
     Ok(due)
@@ -172,15 +177,24 @@ pub(super) fn record_attempt(
             Some(attempt.at_ms.saturating_add(attempt.latency_ms)),
             None,
         ),
-        NoticeNext::RetryAt(due_at) => {
-            (NoticeStatus::Pending, Some(due_at), None, Some(failure_of(attempt)))
-        }
+        NoticeNext::RetryAt(due_at) => (
+            NoticeStatus::Pending,
+            Some(due_at),
+            None,
+            Some(failure_of(attempt)),
+        ),
         NoticeNext::GiveUp => (NoticeStatus::GivenUp, None, None, Some(failure_of(attempt))),
     };
     query_one(
         connection,
         UPDATE_AFTER_ATTEMPT,
-        params![attempt.notice_id, status.as_str(), due_at, delivered_at, failure],
+        params![
+            attempt.notice_id,
+            status.as_str(),
+            due_at,
+            delivered_at,
+            failure
+        ],
     )?
     .ok_or_else(|| StoreError::Unavailable("a notice vanished as its attempt was recorded".into()))
 }
@@ -254,7 +268,9 @@ pub(super) fn attempts(
 
 /// At most `max` characters of `text`, cut on a character boundary.
 fn truncate_chars(text: &str, max: usize) -> &str {
-    text.char_indices().nth(max).map_or(text, |(end, _)| &text[..end])
+    text.char_indices()
+        .nth(max)
+        .map_or(text, |(end, _)| &text[..end])
 }
 
 /// The first notice `sql` yields, if any.

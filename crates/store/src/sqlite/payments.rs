@@ -18,8 +18,11 @@ macro_rules! payment_columns {
     };
 }
 
-const SELECT_BY_ID: &str =
-    concat!("SELECT ", payment_columns!(), " FROM payments WHERE payment_id = ?1");
+const SELECT_BY_ID: &str = concat!(
+    "SELECT ",
+    payment_columns!(),
+    " FROM payments WHERE payment_id = ?1"
+);
 
 // Newest first, and among equal timestamps the last inserted, so a retry of a retry still
 // replays the latest attempt.
@@ -96,7 +99,12 @@ pub(super) fn reserve(
     let replayed = query_one(
         connection,
         SELECT_REPLAY,
-        params![payment.account, payment.terminal, payment.order_number, payment.fingerprint],
+        params![
+            payment.account,
+            payment.terminal,
+            payment.order_number,
+            payment.fingerprint
+        ],
     )?;
     if let Some(previous) = replayed {
         return Ok(Reservation::Replay(previous));
@@ -132,29 +140,32 @@ pub(super) fn reserve(
 fn insert(connection: &Connection, payment: &NewPayment) -> Result<(), StoreError> {
     const DOING: &str = "recording a payment";
     let processing = PaymentState::Processing.as_str();
-    let inserted = connection.prepare_cached(INSERT_PAYMENT).context(DOING)?.execute(params![
-        payment.payment_id,
-        payment.account,
-        payment.terminal,
-        payment.order_number,
-        payment.method,
-        payment.flow.as_str(),
-        payment.amount_minor,
-        payment.currency,
-        payment.amount_text,
-        payment.order_notes,
-        payment.notice_url,
-        payment.payment_code,
-        payment.payer_masked,
-        payment.fingerprint,
-        payment.dialect,
-        payment.created_at_ms,
-        payment.expires_at_ms,
-        processing,
-        payment.created_at_ms,
-        FIRST_VERSION,
-        payment.dialect_data,
-    ]);
+    let inserted = connection
+        .prepare_cached(INSERT_PAYMENT)
+        .context(DOING)?
+        .execute(params![
+            payment.payment_id,
+            payment.account,
+            payment.terminal,
+            payment.order_number,
+            payment.method,
+            payment.flow.as_str(),
+            payment.amount_minor,
+            payment.currency,
+            payment.amount_text,
+            payment.order_notes,
+            payment.notice_url,
+            payment.payment_code,
+            payment.payer_masked,
+            payment.fingerprint,
+            payment.dialect,
+            payment.created_at_ms,
+            payment.expires_at_ms,
+            processing,
+            payment.created_at_ms,
+            FIRST_VERSION,
+            payment.dialect_data,
+        ]);
     match inserted {
         Ok(_) => {}
         Err(error) if is_primary_key_violation(&error) => return Err(StoreError::AlreadyExists),
@@ -202,7 +213,9 @@ pub(super) fn apply(
     )?;
     let Some(payment) = updated else {
         return match by_id(connection, &change.payment_id)? {
-            Some(current) => Err(StoreError::Conflict { current: Box::new(current) }),
+            Some(current) => Err(StoreError::Conflict {
+                current: Box::new(current),
+            }),
             None => Err(StoreError::NotFound),
         };
     };
@@ -258,7 +271,9 @@ pub(super) fn request_reversal(
     const DOING: &str = "recording a reversal";
     let payment = by_id(connection, payment_id)?.ok_or(StoreError::NotFound)?;
     if payment.state != PaymentState::Approved {
-        return Err(StoreError::Conflict { current: Box::new(payment) });
+        return Err(StoreError::Conflict {
+            current: Box::new(payment),
+        });
     }
     if refunds::holds_any(connection, payment_id)? {
         return Err(StoreError::HasRefunds);
@@ -272,7 +287,10 @@ pub(super) fn request_reversal(
 }
 
 /// True if a reversal of the payment was asked for and has not finished.
-pub(super) fn reversal_requested(connection: &Connection, payment_id: &str) -> Result<bool, StoreError> {
+pub(super) fn reversal_requested(
+    connection: &Connection,
+    payment_id: &str,
+) -> Result<bool, StoreError> {
     const DOING: &str = "reading reversals";
     let count: i64 = connection
         .prepare_cached("SELECT COUNT(*) FROM reversals WHERE payment_id = ?1")
@@ -283,8 +301,15 @@ pub(super) fn reversal_requested(connection: &Connection, payment_id: &str) -> R
 }
 
 /// Approved payments with a reversal asked for, oldest request first.
-pub(super) fn reversing(connection: &Connection, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
-    query_all(connection, SELECT_REVERSING, params![i64::try_from(limit).unwrap_or(i64::MAX)])
+pub(super) fn reversing(
+    connection: &Connection,
+    limit: usize,
+) -> Result<Vec<PaymentRecord>, StoreError> {
+    query_all(
+        connection,
+        SELECT_REVERSING,
+        params![i64::try_from(limit).unwrap_or(i64::MAX)],
+    )
 }
 
 /// One payment by id.
@@ -302,7 +327,11 @@ pub(super) fn by_order(
     terminal: &str,
     order_number: &str,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
-    query_all(connection, SELECT_BY_ORDER, [account, terminal, order_number])
+    query_all(
+        connection,
+        SELECT_BY_ORDER,
+        [account, terminal, order_number],
+    )
 }
 
 /// Unfinished payments, oldest first, at most `limit`.
@@ -318,8 +347,10 @@ pub(super) fn open(
 /// Payments per state, every state listed (zero included) in [`PaymentState::ALL`] order.
 pub(super) fn count_by_state(connection: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
     const DOING: &str = "counting payments";
-    let mut counts: Vec<(String, i64)> =
-        PaymentState::ALL.iter().map(|state| (state.as_str().to_owned(), 0)).collect();
+    let mut counts: Vec<(String, i64)> = PaymentState::ALL
+        .iter()
+        .map(|state| (state.as_str().to_owned(), 0))
+        .collect();
     let mut statement = connection.prepare_cached(COUNT_BY_STATE).context(DOING)?;
     let mut rows = statement.query([]).context(DOING)?;
     while let Some(row) = rows.next().context(DOING)? {
@@ -343,7 +374,10 @@ fn query_one(
     const DOING: &str = "reading a payment";
     let mut statement = connection.prepare_cached(sql).context(DOING)?;
     let mut rows = statement.query(params).context(DOING)?;
-    rows.next().context(DOING)?.map(payment_from_row).transpose()
+    rows.next()
+        .context(DOING)?
+        .map(payment_from_row)
+        .transpose()
 }
 
 /// Every payment `sql` yields.

@@ -18,8 +18,11 @@ macro_rules! refund_columns {
     };
 }
 
-const SELECT_BY_ID: &str =
-    concat!("SELECT ", refund_columns!(), " FROM refunds WHERE refund_id = ?1");
+const SELECT_BY_ID: &str = concat!(
+    "SELECT ",
+    refund_columns!(),
+    " FROM refunds WHERE refund_id = ?1"
+);
 
 const SELECT_BY_NUMBER: &str = concat!(
     "SELECT ",
@@ -67,7 +70,11 @@ pub(super) fn reserve(
 ) -> Result<RefundReservation, StoreError> {
     const DOING: &str = "recording a refund";
     if let Some(number) = &refund.refund_number {
-        let replayed = query_one(connection, SELECT_BY_NUMBER, params![refund.payment_id, number])?;
+        let replayed = query_one(
+            connection,
+            SELECT_BY_NUMBER,
+            params![refund.payment_id, number],
+        )?;
         if let Some(previous) = replayed {
             return Ok(RefundReservation::Replay(previous));
         }
@@ -75,7 +82,9 @@ pub(super) fn reserve(
     let Some(payment) = payments::by_id(connection, &refund.payment_id)? else {
         return Ok(RefundReservation::Refused(RefundRefusal::PaymentNotFound));
     };
-    if payment.state != PaymentState::Approved || payments::reversal_requested(connection, &refund.payment_id)? {
+    if payment.state != PaymentState::Approved
+        || payments::reversal_requested(connection, &refund.payment_id)?
+    {
         return Ok(RefundReservation::Refused(RefundRefusal::NotRefundable {
             state: payment.state,
         }));
@@ -83,28 +92,31 @@ pub(super) fn reserve(
     let held = held_minor(connection, &refund.payment_id)?;
     let refundable_minor = payment.created.amount_minor.saturating_sub(held);
     if refund.full && (held > 0 || refund.amount_minor != payment.created.amount_minor) {
-        return Ok(RefundReservation::Refused(RefundRefusal::FullAmountMismatch {
-            refundable_minor,
-        }));
+        return Ok(RefundReservation::Refused(
+            RefundRefusal::FullAmountMismatch { refundable_minor },
+        ));
     }
     // Compared this way round so no sum can overflow.
     if refund.amount_minor > refundable_minor {
-        return Ok(RefundReservation::Refused(RefundRefusal::ExceedsRefundable {
-            refundable_minor,
-        }));
+        return Ok(RefundReservation::Refused(
+            RefundRefusal::ExceedsRefundable { refundable_minor },
+        ));
     }
     let processing = RefundState::Processing;
-    let inserted = connection.prepare_cached(INSERT_REFUND).context(DOING)?.execute(params![
-        refund.refund_id,
-        refund.payment_id,
-        refund.refund_number,
-        refund.amount_minor,
-        refund.amount_text,
-        refund.full,
-        refund.description,
-        processing.as_str(),
-        refund.created_at_ms,
-    ]);
+    let inserted = connection
+        .prepare_cached(INSERT_REFUND)
+        .context(DOING)?
+        .execute(params![
+            refund.refund_id,
+            refund.payment_id,
+            refund.refund_number,
+            refund.amount_minor,
+            refund.amount_text,
+            refund.full,
+            refund.description,
+            processing.as_str(),
+            refund.created_at_ms,
+        ]);
     match inserted {
         Ok(_) => {}
         Err(error) if is_primary_key_violation(&error) => return Err(StoreError::AlreadyExists),

@@ -29,14 +29,21 @@ pub(super) fn add(
     connection
         .prepare_cached(INSERT_MERCHANT)
         .context(DOING)?
-        .execute(params![terminal.account, terminal.merchant_name, terminal.created_at_ms])
+        .execute(params![
+            terminal.account,
+            terminal.merchant_name,
+            terminal.created_at_ms
+        ])
         .context(DOING)?;
-    let inserted = connection.prepare_cached(INSERT_TERMINAL).context(DOING)?.execute(params![
-        terminal.account,
-        terminal.terminal,
-        terminal.secure_code_sealed,
-        terminal.created_at_ms,
-    ]);
+    let inserted = connection
+        .prepare_cached(INSERT_TERMINAL)
+        .context(DOING)?
+        .execute(params![
+            terminal.account,
+            terminal.terminal,
+            terminal.secure_code_sealed,
+            terminal.created_at_ms,
+        ]);
     match inserted {
         Ok(_) => {}
         Err(error) if is_primary_key_violation(&error) => return Err(StoreError::AlreadyExists),
@@ -69,7 +76,9 @@ fn query(
 ) -> Result<Vec<TerminalRecord>, StoreError> {
     const DOING: &str = "reading terminals";
     let mut statement = connection.prepare_cached(sql).context(DOING)?;
-    let rows = statement.query_map(params, terminal_from_row).context(DOING)?;
+    let rows = statement
+        .query_map(params, terminal_from_row)
+        .context(DOING)?;
     rows.map(|row| row.context(DOING)).collect()
 }
 

@@ -16,10 +16,9 @@ use super::connection::{self, ConnectionSettings};
 use super::error::Context as _;
 use super::{notices, payments, refunds, terminals};
 use crate::{
-    DuplicateRule,
-    NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeNext, NoticeRecord, PaymentRecord,
-    RefundCompletion, RefundRecord, RefundReservation, Reservation, StateChange, StoreError,
-    TerminalRecord,
+    DuplicateRule, NewPayment, NewRefund, NewTerminal, NoticeAttempt, NoticeNext, NoticeRecord,
+    PaymentRecord, RefundCompletion, RefundRecord, RefundReservation, Reservation, StateChange,
+    StoreError, TerminalRecord,
 };
 
 /// The most jobs one transaction takes; bounds how long the last of them waits for the first.
@@ -38,23 +37,56 @@ pub(super) enum Job {
     /// The pragmas of the write connection.
     Settings { reply: Reply<ConnectionSettings> },
     /// [`crate::Store::reserve_payment`].
-    Reserve { payment: Box<NewPayment>, rule: DuplicateRule, reply: Reply<Reservation> },
+    Reserve {
+        payment: Box<NewPayment>,
+        rule: DuplicateRule,
+        reply: Reply<Reservation>,
+    },
     /// [`crate::Store::request_reversal`].
-    RequestReversal { payment_id: String, at_ms: i64, reply: Reply<PaymentRecord> },
+    RequestReversal {
+        payment_id: String,
+        at_ms: i64,
+        reply: Reply<PaymentRecord>,
+    },
     /// [`crate::Store::apply_change`].
-    Apply { change: StateChange, reply: Reply<PaymentRecord> },
+    Apply {
+        change: StateChange,
+        reply: Reply<PaymentRecord>,
+    },
     /// [`crate::Store::add_terminal`].
-    AddTerminal { terminal: NewTerminal, reply: Reply<TerminalRecord> },
+    AddTerminal {
+        terminal: NewTerminal,
+        reply: Reply<TerminalRecord>,
+    },
     /// [`crate::Store::reserve_refund`].
-    ReserveRefund { refund: Box<NewRefund>, reply: Reply<RefundReservation> },
+    ReserveRefund {
+        refund: Box<NewRefund>,
+        reply: Reply<RefundReservation>,
+    },
     /// [`crate::Store::complete_refund`].
-    CompleteRefund { completion: RefundCompletion, reply: Reply<RefundRecord> },
+    CompleteRefund {
+        completion: RefundCompletion,
+        reply: Reply<RefundRecord>,
+    },
     /// [`crate::Store::claim_due_notices`].
-    ClaimNotices { now_ms: i64, lease_ms: i64, limit: usize, reply: Reply<Vec<NoticeRecord>> },
+    ClaimNotices {
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+        reply: Reply<Vec<NoticeRecord>>,
+    },
     /// [`crate::Store::record_notice_attempt`].
-    RecordAttempt { attempt: NoticeAttempt, next: NoticeNext, reply: Reply<NoticeRecord> },
+    RecordAttempt {
+        attempt: NoticeAttempt,
+        next: NoticeNext,
+        reply: Reply<NoticeRecord>,
+    },
     /// [`crate::Store::resend_notice`].
-    ResendNotice { notice_id: String, now_ms: i64, reply: Reply<NoticeRecord> },
+    ResendNotice {
+        notice_id: String,
+        now_ms: i64,
+        reply: Reply<NoticeRecord>,
+    },
 }
 
 impl Job {
@@ -63,12 +95,19 @@ impl Job {
         match self {
             Job::Ping { reply } => hold(reply, ping(connection)),
             Job::Settings { reply } => hold(reply, connection::settings(connection)),
-            Job::Reserve { payment, rule, reply } => {
-                hold(reply, payments::reserve(connection, *payment, rule))
-            }
-            Job::RequestReversal { payment_id, at_ms, reply } => {
-                hold(reply, payments::request_reversal(connection, &payment_id, at_ms))
-            }
+            Job::Reserve {
+                payment,
+                rule,
+                reply,
+            } => hold(reply, payments::reserve(connection, *payment, rule)),
+            Job::RequestReversal {
+                payment_id,
+                at_ms,
+                reply,
+            } => hold(
+                reply,
+                payments::request_reversal(connection, &payment_id, at_ms),
+            ),
             Job::Apply { change, reply } => hold(reply, payments::apply(connection, &change)),
             Job::AddTerminal { terminal, reply } => {
                 hold(reply, terminals::add(connection, &terminal))
@@ -79,15 +118,25 @@ impl Job {
             Job::CompleteRefund { completion, reply } => {
                 hold(reply, refunds::complete(connection, &completion))
             }
-            Job::ClaimNotices { now_ms, lease_ms, limit, reply } => {
-                hold(reply, notices::claim_due(connection, now_ms, lease_ms, limit))
-            }
-            Job::RecordAttempt { attempt, next, reply } => {
-                hold(reply, notices::record_attempt(connection, &attempt, next))
-            }
-            Job::ResendNotice { notice_id, now_ms, reply } => {
-                hold(reply, notices::resend(connection, &notice_id, now_ms))
-            }
+            Job::ClaimNotices {
+                now_ms,
+                lease_ms,
+                limit,
+                reply,
+            } => hold(
+                reply,
+                notices::claim_due(connection, now_ms, lease_ms, limit),
+            ),
+            Job::RecordAttempt {
+                attempt,
+                next,
+                reply,
+            } => hold(reply, notices::record_attempt(connection, &attempt, next)),
+            Job::ResendNotice {
+                notice_id,
+                now_ms,
+                reply,
+            } => hold(reply, notices::resend(connection, &notice_id, now_ms)),
         }
     }
 
@@ -201,7 +250,11 @@ impl Writer {
             .map_err(|error| {
                 StoreError::Unavailable(format!("starting the database writer: {error}"))
             })?;
-        Ok(Writer { sender: Some(sender), thread: Some(thread), counters })
+        Ok(Writer {
+            sender: Some(sender),
+            thread: Some(thread),
+            counters,
+        })
     }
 
     /// Queues a job built around its reply channel and waits for the committed result.

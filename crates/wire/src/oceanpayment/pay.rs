@@ -34,7 +34,8 @@ use crate::oceanpayment::codes::methods_name;
 use crate::oceanpayment::form::Form;
 use sha2::{Digest, Sha256};
 use tidegate_core::{
-    AmountError, AuthCode, AuthCodeError, Currency, ErrorKind, Field, GatewayError, Money, Presentment, Wallet,
+    AmountError, AuthCode, AuthCodeError, Currency, ErrorKind, Field, GatewayError, Money,
+    Presentment, Wallet,
 };
 
 const ACCOUNT: &str = "account";

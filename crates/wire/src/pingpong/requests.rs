@@ -186,7 +186,9 @@ impl UnifiedPayRequest {
     /// `requestId` as one payment attempt, so a request repeating it (on the same order) is
     /// answered with the first attempt, whatever else it carries.
     pub fn fingerprint(&self) -> String {
-        hex::encode(Sha256::digest(format!("pingpong-request-id:{}", self.request_id).as_bytes()))
+        hex::encode(Sha256::digest(
+            format!("pingpong-request-id:{}", self.request_id).as_bytes(),
+        ))
     }
 }
 
@@ -1094,7 +1096,10 @@ mod tests {
         assert_eq!(original.len(), 64);
         assert_eq!(pay(&[("amount", json!("90.01"))]).fingerprint(), original);
         assert_eq!(pay(&[("remark", json!("table 5"))]).fingerprint(), original);
-        assert_ne!(pay(&[("requestId", json!("REQ-0002"))]).fingerprint(), original);
+        assert_ne!(
+            pay(&[("requestId", json!("REQ-0002"))]).fingerprint(),
+            original
+        );
     }
 
     // Query.
