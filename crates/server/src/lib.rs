@@ -16,10 +16,12 @@ pub use admin::notice_json;
 pub use config::{Config, ConfigError, Mode};
 pub use startup::{open_engine, start, RunningServer, StartError};
 
+use axum::http::StatusCode;
 use axum::Router;
 use std::sync::Arc;
 use tidegate_acquirers::sandbox::SandboxAcquirer;
-use tidegate_engine::Engine;
+use tidegate_core::{ErrorKind, GatewayError};
+use tidegate_engine::{Engine, EngineError};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -32,6 +34,31 @@ pub(crate) struct AppState {
     pub(crate) url_policy: tidegate_engine::UrlPolicy,
     /// Bearer token of the admin API; `None` turns it off.
     pub(crate) admin_token: Option<Arc<secrecy::SecretString>>,
+}
+
+/// How an engine failure is answered: business refusals (a duplicate order, a rule the
+/// request breaks) with HTTP 200 and their code; anything else (storage down) with 503 and
+/// `TemporarilyUnavailable`, logged.
+pub(crate) fn failure_reply(failure: &EngineError) -> (StatusCode, GatewayError) {
+    match failure {
+        EngineError::DuplicateOrder { .. } => {
+            (StatusCode::OK, GatewayError::new(ErrorKind::DuplicateOrder))
+        }
+        EngineError::Refused(kind) => (StatusCode::OK, GatewayError::new(*kind)),
+        EngineError::NotFound => (
+            StatusCode::OK,
+            GatewayError::new(ErrorKind::PaymentNotFound),
+        ),
+        EngineError::TerminalExists
+        | EngineError::SecretUnreadable(_)
+        | EngineError::Unavailable(_) => {
+            tracing::error!(error = %failure, "request could not be recorded");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                GatewayError::new(ErrorKind::TemporarilyUnavailable),
+            )
+        }
+    }
 }
 
 /// The router with every route of this gateway.

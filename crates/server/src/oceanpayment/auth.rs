@@ -1,14 +1,14 @@
 //! `POST /gateway/service/auth` with `payment_authType` 3: the offline void a till sends when a
 //! customer-presented payment's outcome stays unknown, or to cancel a sale.
 
-use super::{authenticate, unavailable, XmlReply};
+use super::{authenticate, XmlReply};
+use crate::failure_reply;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use tidegate_core::{GatewayError, PaymentState};
-use tidegate_engine::EngineError;
 use tidegate_wire::oceanpayment::sign::{OFFLINE_VOID_FIELDS, PRE_AUTH_FIELDS};
 use tidegate_wire::oceanpayment::{codes, AuthReply, Form, OfflineVoidRequest, OFFLINE_VOID};
 
@@ -73,14 +73,8 @@ pub(super) async fn service_auth(
                 body: reply.encode(secure_code),
             }
         }
-        Err(EngineError::Refused(kind)) => refused(
-            StatusCode::OK,
-            Some(form),
-            &GatewayError::new(kind),
-            secure_code,
-        ),
-        Err(error) => {
-            let (status, error) = unavailable(&error);
+        Err(failure) => {
+            let (status, error) = failure_reply(&failure);
             refused(status, Some(form), &error, secure_code)
         }
     }

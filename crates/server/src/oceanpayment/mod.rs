@@ -167,12 +167,3 @@ fn is_form(headers: &HeaderMap) -> bool {
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
 }
-
-/// The HTTP status for an engine failure that is not a business refusal.
-pub(crate) fn unavailable(error: &tidegate_engine::EngineError) -> (StatusCode, GatewayError) {
-    tracing::error!(%error, "request could not be recorded");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        GatewayError::new(ErrorKind::TemporarilyUnavailable),
-    )
-}

@@ -1,6 +1,7 @@
 //! `POST /gateway/directservice/pay`: in-person WeChat Pay and Alipay payments.
 
-use super::{authenticate, unavailable, XmlReply};
+use super::{authenticate, XmlReply};
+use crate::failure_reply;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use std::time::Instant;
 use tidegate_core::{ErrorKind, GatewayError, PaymentState, Wallet};
-use tidegate_engine::{EngineError, PayCommand};
+use tidegate_engine::PayCommand;
 use tidegate_store::PaymentRecord;
 use tidegate_wire::oceanpayment::codes;
 use tidegate_wire::oceanpayment::sign::PAY_REQUEST_FIELDS;
@@ -58,20 +59,8 @@ pub(super) async fn direct_service_pay(
                 body: payment_reply(&payment).encode(secure_code),
             }
         }
-        Err(EngineError::DuplicateOrder { .. }) => refusal(
-            StatusCode::OK,
-            Some(form),
-            &GatewayError::new(ErrorKind::DuplicateOrder),
-            secure_code,
-        ),
-        Err(EngineError::Refused(kind)) => refusal(
-            StatusCode::OK,
-            Some(form),
-            &GatewayError::new(kind),
-            secure_code,
-        ),
-        Err(error) => {
-            let (status, error) = unavailable(&error);
+        Err(failure) => {
+            let (status, error) = failure_reply(&failure);
             refusal(status, Some(form), &error, secure_code)
         }
     }

@@ -1,7 +1,8 @@
 //! `POST /service/check/normal`: what a till polls while a customer enters a PIN.
 
 use super::pay::{details, format_time};
-use super::{authenticate, unavailable, XmlReply};
+use super::{authenticate, XmlReply};
+use crate::failure_reply;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -52,7 +53,7 @@ pub(super) async fn check_order(
             Ok(attempts) if attempts.is_empty() => infos.push(not_found(order_number)),
             Ok(attempts) => infos.extend(attempts.iter().map(payment_info)),
             Err(error) => {
-                let (status, error) = unavailable(&error);
+                let (status, error) = failure_reply(&error);
                 return refusal(status, account, terminal, &error);
             }
         }

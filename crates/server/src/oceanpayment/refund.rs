@@ -1,13 +1,14 @@
 //! `POST /service/applyRefund` and `POST /service/queryRefund`.
 
-use super::{authenticate, unavailable, XmlReply};
+use super::{authenticate, XmlReply};
+use crate::failure_reply;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use tidegate_core::{GatewayError, RefundState};
-use tidegate_engine::{EngineError, RefundCommand};
+use tidegate_engine::RefundCommand;
 use tidegate_store::RefundRecord;
 use tidegate_wire::oceanpayment::sign::{REFUND_FIELDS, REFUND_QUERY_FIELDS};
 use tidegate_wire::oceanpayment::{
@@ -66,14 +67,8 @@ pub(super) async fn apply_refund(
                 body: reply.encode(secure_code),
             }
         }
-        Err(EngineError::Refused(kind)) => refused(
-            StatusCode::OK,
-            Some(form),
-            &GatewayError::new(kind),
-            secure_code,
-        ),
-        Err(error) => {
-            let (status, error) = unavailable(&error);
+        Err(failure) => {
+            let (status, error) = failure_reply(&failure);
             refused(status, Some(form), &error, secure_code)
         }
     }
@@ -157,14 +152,8 @@ pub(super) async fn query_refund(
                 body: reply.encode(secure_code),
             }
         }
-        Err(EngineError::Refused(kind)) => query_refused(
-            StatusCode::OK,
-            Some(form),
-            &GatewayError::new(kind),
-            secure_code,
-        ),
-        Err(error) => {
-            let (status, error) = unavailable(&error);
+        Err(failure) => {
+            let (status, error) = failure_reply(&failure);
             query_refused(status, Some(form), &error, secure_code)
         }
     }

@@ -126,21 +126,10 @@ impl Authenticated {
 
     /// The answer to an engine failure.
     fn failed(&self, failure: &EngineError) -> JsonReply {
-        match failure {
-            EngineError::DuplicateOrder { .. } => {
-                self.refuse(&GatewayError::new(ErrorKind::DuplicateOrder))
-            }
-            EngineError::Refused(kind) => self.refuse(&GatewayError::new(*kind)),
-            EngineError::NotFound => self.refuse(&GatewayError::new(ErrorKind::PaymentNotFound)),
-            EngineError::TerminalExists
-            | EngineError::SecretUnreadable(_)
-            | EngineError::Unavailable(_) => {
-                tracing::error!(error = %failure, "pingpong request could not be recorded");
-                let mut reply = self.refuse(&GatewayError::new(ErrorKind::TemporarilyUnavailable));
-                reply.status = StatusCode::SERVICE_UNAVAILABLE;
-                reply
-            }
-        }
+        let (status, error) = crate::failure_reply(failure);
+        let mut reply = self.refuse(&error);
+        reply.status = status;
+        reply
     }
 }
 
