@@ -72,7 +72,7 @@ pub struct BenchArgs {
     pub dialect: DialectName,
 
     /// Closed loop: the number of workers, one connection each. Open loop: the connection
-    /// pool that due payments are sent over [default: 16 closed, 64 open].
+    /// pool that due payments are sent over [default: 16 closed, 1024 open].
     #[arg(long, value_name = "N")]
     pub connections: Option<usize>,
 

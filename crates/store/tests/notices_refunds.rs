@@ -998,7 +998,7 @@ async fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(store.connection_settings().await.unwrap().foreign_keys, 1);
     drop(store);
 
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 6);
     assert_eq!(
         count(&path, "SELECT COUNT(*) FROM pragma_foreign_key_check"),
         0
@@ -1008,7 +1008,7 @@ async fn a_version_1_database_is_migrated_with_its_data() {
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .unwrap();
     assert_eq!(integrity, "ok");
-    // The log keeps its order and AUTOINCREMENT carries on after the copied rows.
+    // The log keeps its order and new events carry on after the copied rows.
     let events: Vec<(i64, String)> = connection
         .prepare("SELECT event_id, to_state FROM payment_events ORDER BY event_id")
         .unwrap()

@@ -130,12 +130,12 @@ async fn open_creates_directories_and_file_and_migrates_once() {
             format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '{table}'");
         assert_eq!(count(&path, &sql), 1, "{table}");
     }
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 6);
 
     let store = SqliteStore::open(&path).unwrap();
     store.ping().await.unwrap();
     drop(store);
-    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 5);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM schema_migrations"), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -786,4 +786,107 @@ async fn the_payment_code_is_erased_once_the_payment_is_final() {
         .unwrap()
         .unwrap();
     assert_eq!(approved.created.payment_code, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_checks_refuse_names_outside_the_list() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    let id = "260101000000000000001";
+    created(&store, payment(id, "ORDER-1", "fp-a")).await;
+    move_to(
+        &store,
+        id,
+        &[PaymentState::Processing, PaymentState::Voided],
+    )
+    .await;
+    let connection = inspect(&db_path(&dir));
+
+    let refused = connection.execute(
+        "UPDATE payments SET state = 'teleported' WHERE payment_id = ?1",
+        [id],
+    );
+    assert!(
+        refused.is_err_and(|error| error.to_string().contains("CHECK")),
+        "an unknown payment state was stored"
+    );
+    for (from_state, to_state) in [("processing", "lost"), ("gone", "approved")] {
+        let refused = connection.execute(
+            "INSERT INTO payment_events (payment_id, at_ms, event, from_state, to_state)
+             VALUES (?1, 1, 'test', ?2, ?3)",
+            [id, from_state, to_state],
+        );
+        assert!(
+            refused.is_err_and(|error| error.to_string().contains("CHECK")),
+            "an event {from_state} -> {to_state} was stored"
+        );
+    }
+    // Every state the store writes is still accepted, as the state change above shows.
+    assert_eq!(
+        store.payment(id).await.unwrap().unwrap().state,
+        PaymentState::Voided
+    );
+}
+
+/// Payments recorded under steady concurrent load make the WAL start over instead of growing
+/// for as long as the load lasts (the background checkpoint alone never catches up with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_starts_over_under_steady_load() {
+    const WRITERS: usize = 16;
+    const MOST_PAYMENTS: usize = 60_000;
+    // Twice the size at which a restart is asked for (8,192 frames of 4 KiB plus headers).
+    const WAL_BOUND_BYTES: u64 = 2 * 8192 * (4096 + 24);
+
+    let dir = TempDir::new().unwrap();
+    let store = Arc::new(open(&dir));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let next = Arc::clone(&next);
+            tokio::spawn(async move {
+                loop {
+                    if store.write_stats().wal_restarts >= 2 {
+                        return;
+                    }
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if index >= MOST_PAYMENTS {
+                        return;
+                    }
+                    let id = format!("26010100{index:013}");
+                    created(&store, payment(&id, &format!("ORDER-{index}"), "fp")).await;
+                    move_to(
+                        &store,
+                        &id,
+                        &[PaymentState::Processing, PaymentState::Approved],
+                    )
+                    .await;
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let stats = store.write_stats();
+    let written = next.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        stats.wal_restarts >= 2,
+        "the WAL never started over in {written} payments: {stats:?}"
+    );
+    let wal = std::fs::metadata(dir.path().join("tidegate.db-wal"))
+        .unwrap()
+        .len();
+    assert!(wal <= WAL_BOUND_BYTES, "the WAL holds {wal} bytes");
+    drop(store);
+    // Everything written is in the database.
+    let approved = count(
+        &db_path(&dir),
+        "SELECT COUNT(*) FROM payments WHERE state = 'approved'",
+    );
+    assert_eq!(
+        usize::try_from(approved).unwrap(),
+        written.min(MOST_PAYMENTS)
+    );
 }

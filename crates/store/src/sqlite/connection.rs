@@ -11,6 +11,10 @@ use crate::StoreError;
 /// How long a statement waits for a lock another connection holds before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The size the WAL file is cut back to when it starts over: twice what the checkpointer lets
+/// it reach before asking for a restart (`checkpointer::RESTART_AFTER_FRAMES` pages of 4 KiB).
+const WAL_SIZE_LIMIT_BYTES: i64 = 2 * super::checkpointer::RESTART_AFTER_FRAMES * 4096;
+
 /// Room for every distinct statement the store prepares, so none is ever compiled twice.
 const STATEMENT_CACHE_CAPACITY: usize = 64;
 
@@ -48,6 +52,11 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     connection
         .pragma_update(None, "wal_autocheckpoint", 0)
         .context("turning off automatic checkpoints")?;
+    // When the WAL starts over, a file that grew past this (a long reader held the restart
+    // back) is cut back, so a burst does not keep its disk space for good.
+    connection
+        .pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)
+        .context("limiting the WAL's size")?;
     Ok(connection)
 }
 

@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0005_order_index.sql",
         sql: include_str!("../../migrations/0005_order_index.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_checks_without_in_lists.sql",
+        sql: include_str!("../../migrations/0006_checks_without_in_lists.sql"),
+    },
 ];
 
 /// What the migration runner is doing, for error messages.

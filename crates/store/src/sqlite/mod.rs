@@ -19,6 +19,7 @@ pub use connection::ConnectionSettings;
 pub use writer::WriteStats;
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -66,8 +67,9 @@ impl SqliteStore {
         let absolute = std::fs::canonicalize(path).map_err(|error| {
             StoreError::Unavailable(format!("resolving {}: {error}", path.display()))
         })?;
-        let writer = Writer::start(write_connection)?;
-        let checkpointer = checkpointer::Checkpointer::start(&absolute)?;
+        let restart_due = Arc::new(AtomicBool::new(false));
+        let writer = Writer::start(write_connection, Arc::clone(&restart_due))?;
+        let checkpointer = checkpointer::Checkpointer::start(&absolute, restart_due)?;
         tracing::info!(path = %absolute.display(), "opened the SQLite store");
         Ok(SqliteStore {
             writer,

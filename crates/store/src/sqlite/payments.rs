@@ -68,14 +68,13 @@ const INSERT_PAYMENT: &str = concat!(
 );
 
 // The compare-and-set: it matches no row unless the payment is still in the expected state.
-const UPDATE_STATE: &str = concat!(
-    "UPDATE payments SET state = ?1, decline_reason = ?2,
+// No `RETURNING`: SQLite buffers returned rows in a temporary b-tree, which costs more than
+// reading the row again by its primary key on the same connection.
+const UPDATE_STATE: &str = "UPDATE payments SET state = ?1, decline_reason = ?2,
        acquirer_ref = COALESCE(?3, acquirer_ref), qr_payload = COALESCE(?4, qr_payload),
        updated_at_ms = ?5, version = version + 1,
        payment_code = CASE WHEN ?8 THEN NULL ELSE payment_code END
-     WHERE payment_id = ?6 AND state = ?7 RETURNING ",
-    payment_columns!()
-);
+     WHERE payment_id = ?6 AND state = ?7";
 
 const INSERT_EVENT: &str = "INSERT INTO payment_events
     (payment_id, at_ms, event, from_state, to_state, decline_reason)
@@ -195,10 +194,10 @@ pub(super) fn apply(
 ) -> Result<PaymentRecord, StoreError> {
     const DOING: &str = "changing a payment's state";
     let decline_reason = change.decline_reason.map(DeclineReason::as_str);
-    let updated = query_one(
-        connection,
-        UPDATE_STATE,
-        params![
+    let updated = connection
+        .prepare_cached(UPDATE_STATE)
+        .context(DOING)?
+        .execute(params![
             change.new_state.as_str(),
             decline_reason,
             change.acquirer_ref,
@@ -209,16 +208,15 @@ pub(super) fn apply(
             // The customer's one-time code is needed only while the payment is open (to ask
             // the acquirer about it); once final it is not kept.
             change.new_state.is_final(),
-        ],
-    )?;
-    let Some(payment) = updated else {
-        return match by_id(connection, &change.payment_id)? {
-            Some(current) => Err(StoreError::Conflict {
-                current: Box::new(current),
-            }),
-            None => Err(StoreError::NotFound),
-        };
-    };
+        ])
+        .context(DOING)?;
+    let current = by_id(connection, &change.payment_id)?.ok_or(StoreError::NotFound)?;
+    if updated == 0 {
+        return Err(StoreError::Conflict {
+            current: Box::new(current),
+        });
+    }
+    let payment = current;
     // Checked after the compare-and-set so a stale caller still learns the current state, and
     // on the writer so no refund can slip in between this check and the commit.
     if change.expected == PaymentState::Approved

@@ -5,13 +5,14 @@
 //! own savepoint, so a job that fails leaves no trace and does not disturb the others. Answers
 //! are held until the commit is durable; if it fails, every job of the batch is told so.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpointer;
 use super::connection::{self, ConnectionSettings};
 use super::error::Context as _;
 use super::{notices, payments, refunds, terminals};
@@ -215,6 +216,8 @@ pub struct WriteStats {
     pub jobs: u64,
     /// The most jobs one transaction carried.
     pub largest_batch: u64,
+    /// Times the writer checkpointed between batches so the WAL could start over.
+    pub wal_restarts: u64,
 }
 
 /// The counters behind [`WriteStats`], shared with the writer thread.
@@ -226,6 +229,8 @@ struct Counters {
     jobs: AtomicU64,
     /// See [`WriteStats::largest_batch`].
     largest_batch: AtomicU64,
+    /// See [`WriteStats::wal_restarts`].
+    wal_restarts: AtomicU64,
 }
 
 /// The handle to the writer thread: submits jobs, and stops the thread when dropped.
@@ -239,14 +244,18 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Moves `connection` to a new writer thread.
-    pub(super) fn start(connection: Connection) -> Result<Writer, StoreError> {
+    /// Moves `connection` to a new writer thread. When `restart_due` is set (by the
+    /// checkpointer) the thread lets the WAL start over between two batches.
+    pub(super) fn start(
+        connection: Connection,
+        restart_due: Arc<AtomicBool>,
+    ) -> Result<Writer, StoreError> {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let counters = Arc::new(Counters::default());
         let thread_counters = Arc::clone(&counters);
         let thread = std::thread::Builder::new()
             .name("tidegate-sqlite-writer".to_owned())
-            .spawn(move || write_loop(&connection, receiver, &thread_counters))
+            .spawn(move || write_loop(&connection, receiver, &thread_counters, &restart_due))
             .map_err(|error| {
                 StoreError::Unavailable(format!("starting the database writer: {error}"))
             })?;
@@ -277,6 +286,7 @@ impl Writer {
             batches: self.counters.batches.load(Ordering::Relaxed),
             jobs: self.counters.jobs.load(Ordering::Relaxed),
             largest_batch: self.counters.largest_batch.load(Ordering::Relaxed),
+            wal_restarts: self.counters.wal_restarts.load(Ordering::Relaxed),
         }
     }
 }
@@ -294,7 +304,12 @@ impl Drop for Writer {
 }
 
 /// The writer thread: batches until every sender is gone.
-fn write_loop(connection: &Connection, mut receiver: mpsc::Receiver<Job>, counters: &Counters) {
+fn write_loop(
+    connection: &Connection,
+    mut receiver: mpsc::Receiver<Job>,
+    counters: &Counters,
+    restart_due: &AtomicBool,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Blocks for the first job, then takes whatever else is already queued.
     while receiver.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
@@ -305,8 +320,31 @@ fn write_loop(connection: &Connection, mut receiver: mpsc::Receiver<Job>, counte
         counters.largest_batch.fetch_max(size, Ordering::Relaxed);
         run_batch(connection, &mut batch);
         tracing::trace!(size, "write batch done");
+        if restart_due.swap(false, Ordering::Relaxed) {
+            if restart_wal(connection) {
+                counters.wal_restarts.fetch_add(1, Ordering::Relaxed);
+            } else {
+                // Asked again after the next batch.
+                restart_due.store(true, Ordering::Relaxed);
+            }
+        }
     }
     tracing::debug!("database writer stopped");
+}
+
+/// Copies the WAL's last frames into the database file while no transaction is open, so the
+/// next transaction starts the WAL over from its beginning (`SQLite` does that by itself once
+/// every frame has been copied). Returns false if the checkpoint could not copy everything
+/// (the background checkpoint was running, or a reader still needs old frames).
+///
+/// The batch waiting meanwhile pays for copying the frames committed since the background
+/// checkpoint last ran and for one fsync of the database file: about a millisecond, once a
+/// second or so under full load (see `checkpointer::RESTART_AFTER_FRAMES`).
+fn restart_wal(connection: &Connection) -> bool {
+    match checkpointer::checkpoint(connection, "restart") {
+        Some(progress) => !progress.busy && progress.copied_frames == progress.wal_frames,
+        None => false,
+    }
 }
 
 /// Runs every job of `batch` in one transaction and delivers the results after the commit.
