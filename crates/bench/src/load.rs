@@ -499,13 +499,14 @@ impl Shared {
             buffer.reserve(BODY_ARENA);
         }
         self.dialect.write_request(seq, buffer);
-        let request = self.template.post(buffer.split().freeze());
+        let body = buffer.split();
         let sent = Instant::now();
-        let exchange = match tokio::time::timeout(self.timeout, open.send(request)).await {
-            Ok(Ok((status, body))) => Exchange::Reply { status, body },
-            Ok(Err(_)) => Exchange::Transport,
-            Err(_) => Exchange::Timeout,
-        };
+        let exchange =
+            match tokio::time::timeout(self.timeout, open.post(&self.template, &body)).await {
+                Ok(Ok((status, body))) => Exchange::Reply { status, body },
+                Ok(Err(_)) => Exchange::Transport,
+                Err(_) => Exchange::Timeout,
+            };
         if !matches!(exchange, Exchange::Reply { .. }) {
             // The connection's state is unknown (half a reply may still arrive): start afresh.
             *connection = None;
