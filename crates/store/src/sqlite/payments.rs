@@ -210,13 +210,12 @@ pub(super) fn apply(
             change.new_state.is_final(),
         ])
         .context(DOING)?;
-    let current = by_id(connection, &change.payment_id)?.ok_or(StoreError::NotFound)?;
+    let payment = by_id(connection, &change.payment_id)?.ok_or(StoreError::NotFound)?;
     if updated == 0 {
         return Err(StoreError::Conflict {
-            current: Box::new(current),
+            current: Box::new(payment),
         });
     }
-    let payment = current;
     // Checked after the compare-and-set so a stale caller still learns the current state, and
     // on the writer so no refund can slip in between this check and the commit.
     if change.expected == PaymentState::Approved

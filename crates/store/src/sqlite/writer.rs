@@ -320,13 +320,11 @@ fn write_loop(
         counters.largest_batch.fetch_max(size, Ordering::Relaxed);
         run_batch(connection, &mut batch);
         tracing::trace!(size, "write batch done");
-        if restart_due.swap(false, Ordering::Relaxed) {
-            if restart_wal(connection) {
-                counters.wal_restarts.fetch_add(1, Ordering::Relaxed);
-            } else {
-                // Asked again after the next batch.
-                restart_due.store(true, Ordering::Relaxed);
-            }
+        // Not retried here when it cannot copy everything: a reader holding old frames would
+        // make every batch pay for a checkpoint. The checkpointer asks again on its next round
+        // if the WAL is still large.
+        if restart_due.swap(false, Ordering::Relaxed) && restart_wal(connection) {
+            counters.wal_restarts.fetch_add(1, Ordering::Relaxed);
         }
     }
     tracing::debug!("database writer stopped");
